@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/apiorint/apiorint/index"
+)
+
+// ask answers one question: `apiorint ask [--json] [-n N] QUESTION...`.
+func ask(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object: {query, results: [{id, title, score, text}]}")
+	n := fs.Int("n", index.DefaultSize, "how many results at most")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: apiorint ask [--json] [-n N] QUESTION...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	question := strings.Join(fs.Args(), " ")
+	if strings.TrimSpace(question) == "" {
+		fs.Usage()
+		return usageError("ask: no question")
+	}
+	if *n < 1 {
+		return usageError("ask: -n must be at least 1")
+	}
+	log, err := newLogger(getenv, stderr)
+	if err != nil {
+		return err
+	}
+	ix, err := openIndex(ctx, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+
+	ans, err := ix.Search(ctx, index.Query{Text: question, Size: *n})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(ans)
+	}
+	writeAnswer(stdout, ans)
+	return nil
+}
+
+// interactive answers questions from stdin until it ends: the terminal mode for when Slack
+// is not configured. It works the same when stdin is a pipe, without the prompts.
+func interactive(ctx context.Context, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	log, err := newLogger(getenv, stderr)
+	if err != nil {
+		return err
+	}
+	ix, err := openIndex(ctx, getenv, log)
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+
+	prompt := isTerminal(stdin)
+	if prompt {
+		fmt.Fprint(stdout, `apiorint: ask me about APIs and integrations ("quit" or Ctrl-D to leave).
+Slack is not configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README.md) to run the bot.
+
+> `)
+	}
+	lines := bufio.NewScanner(stdin)
+	for lines.Scan() && ctx.Err() == nil {
+		question := strings.TrimSpace(lines.Text())
+		switch strings.ToLower(question) {
+		case "":
+		case "quit", "exit", "q":
+			return nil
+		default:
+			ans, err := ix.Search(ctx, index.Query{Text: question})
+			if err != nil {
+				return err
+			}
+			writeAnswer(stdout, ans)
+			fmt.Fprintln(stdout)
+		}
+		if prompt {
+			fmt.Fprint(stdout, "> ")
+		}
+	}
+	return lines.Err()
+}
+
+// writeAnswer prints an answer for a terminal: the title, where it comes from, the text,
+// then the next best matches by title; or, with no confident match, the topics it knows.
+func writeAnswer(w io.Writer, ans index.Answer) {
+	if len(ans.Results) == 0 {
+		fmt.Fprintf(w, "No good match for %q. I can answer questions about:\n", ans.Query)
+		for _, t := range ans.Topics {
+			fmt.Fprintf(w, "  - %s\n", t)
+		}
+		fmt.Fprintln(w, `Try, for example: apiorint ask "which one scales better?"`)
+		return
+	}
+	best := ans.Results[0]
+	fmt.Fprintf(w, "%s\n%s\n\n%s\n", best.Title, strings.Join(append([]string{best.Source}, best.Path...), " › "),
+		strings.ReplaceAll(best.Text, "**", ""))
+	if len(ans.Results) > 1 {
+		var more []string
+		for _, r := range ans.Results[1:] {
+			more = append(more, r.Title)
+		}
+		fmt.Fprintf(w, "\nSee also: %s\n", strings.Join(more, " · "))
+	}
+}
+
+// isTerminal reports whether r is an interactive terminal, not a pipe or a file.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"strings"
+
+	"github.com/apiorint/apiorint/index"
+	"github.com/apiorint/apiorint/knowledge"
+	"github.com/joho/godotenv"
+)
+
+// exitError carries the exit status a failure should end the program with.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
+// usageError fails with exit status 2, the convention for a command used wrongly.
+func usageError(format string, args ...any) error {
+	return exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+const usage = `usage:
+  apiorint                                 serve when Slack is configured, otherwise ask here
+  apiorint serve                           run the Slack bot
+  apiorint ask [--json] [-n N] QUESTION... answer one question
+  apiorint eval [FILE]                     measure answer quality on an evaluation set
+  apiorint healthcheck                     check a running bot's /healthz`
+
+// run is the whole program: main only adds the process around it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	env, err := withDotEnv(getenv, ".env")
+	if err != nil {
+		return err
+	}
+	cmd, rest := "", []string(nil)
+	if len(args) > 1 {
+		cmd, rest = args[1], args[2:]
+	}
+	switch cmd {
+	case "":
+		if slackConfigured(env) {
+			return serve(ctx, env, stderr)
+		}
+		return interactive(ctx, env, stdin, stdout, stderr)
+	case "serve":
+		return serve(ctx, env, stderr)
+	case "ask":
+		return ask(ctx, env, rest, stdout, stderr)
+	case "eval":
+		return eval(ctx, env, rest, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, env)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		return usageError("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+// withDotEnv returns a getenv that falls back to the variables of the file at path (a .env
+// file), so that the real environment wins. A missing file is no error.
+func withDotEnv(getenv func(string) string, path string) (func(string) string, error) {
+	file, err := godotenv.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return getenv, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func(key string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return file[key]
+	}, nil
+}
+
+func slackConfigured(getenv func(string) string) bool {
+	return getenv("SLACK_BOT_TOKEN") != ""
+}
+
+// openIndex loads the knowledge (the article and KNOWLEDGE_DIR) and indexes it, in memory or
+// at INDEX_PATH.
+func openIndex(ctx context.Context, getenv func(string) string, log *slog.Logger) (*index.Index, error) {
+	dir := getenv("KNOWLEDGE_DIR")
+	lib, err := knowledge.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("KNOWLEDGE_DIR: %w", err)
+	}
+	path := getenv("INDEX_PATH")
+	ix, err := index.New(ctx, lib, index.Options{Path: path, Logger: log})
+	if err != nil && path != "" {
+		return nil, fmt.Errorf("INDEX_PATH %s: %w", path, err)
+	}
+	return ix, err
+}
+
+// newLogger returns a logger as LOG_LEVEL and LOG_FORMAT ask, writing to w.
+func newLogger(getenv func(string) string, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return nil, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", v)
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch format := strings.ToLower(getenv("LOG_FORMAT")); format {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("LOG_FORMAT must be text or json, not %q", format)
+	}
+}

@@ -1,0 +1,50 @@
+package index_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/apiorint/apiorint/index"
+	"github.com/apiorint/apiorint/knowledge"
+)
+
+// newArticleIndex builds an in-memory index of the embedded article.
+func newArticleIndex(tb testing.TB) *index.Index {
+	tb.Helper()
+	lib, err := knowledge.Load("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ix, err := index.New(context.Background(), lib, index.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ix.Close() })
+	return ix
+}
+
+// TestEval holds the search to the quality bar on the evaluation set.
+func TestEval(t *testing.T) {
+	f, err := os.Open("testdata/eval.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cases, err := index.ParseCases(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 60 {
+		t.Fatalf("the evaluation set has %d questions, want at least 60", len(cases))
+	}
+	r, err := newArticleIndex(t).Evaluate(context.Background(), cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.WriteTo(t.Output())
+	if r.Top1Rate() < 0.95 || r.Top3Rate() < 0.99 || r.Refused != r.OffTopic {
+		t.Errorf("below the bar: top-1 %.3f (want ≥ 0.95), top-3 %.3f (want ≥ 0.99), off-topic answered %d (want 0)",
+			r.Top1Rate(), r.Top3Rate(), r.OffTopic-r.Refused)
+	}
+}

@@ -1,0 +1,71 @@
+// Package knowledge holds what the bot knows: sections of Markdown articles, the embedded
+// article it ships with, and the curated word lists that help match questions to sections.
+// It knows nothing of Slack or of the search engine.
+package knowledge
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// A Section is the text under one heading of an article.
+type Section struct {
+	// ID is a slug of Path, unique among the sections loaded together and stable across runs.
+	ID string
+	// Title is the heading as written, e.g. "Scalability And Flexibility".
+	Title string
+	// Path holds the headings from the top of the article down to and including Title.
+	Path []string
+	// Body is the Markdown between this heading and the next one, trimmed. It is empty for a
+	// heading that only introduces sub-headings.
+	Body string
+	// Source names the file the section came from, relative to its directory.
+	Source string
+}
+
+// Parent reports whether s is the parent of c: c's heading path sits directly under s's.
+func (s Section) Parent(c Section) bool {
+	if s.Source != c.Source || len(c.Path) != len(s.Path)+1 {
+		return false
+	}
+	for i := range s.Path {
+		if s.Path[i] != c.Path[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Slug turns a heading path into an ID: lower-case letters and digits, words joined by "-",
+// headings joined by "/". ["Use Cases: When To Use Each"] becomes "use-cases-when-to-use-each".
+func Slug(path []string) string {
+	parts := make([]string, 0, len(path))
+	for _, heading := range path {
+		words := strings.FieldsFunc(strings.ToLower(heading), func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+		})
+		if len(words) > 0 {
+			parts = append(parts, strings.Join(words, "-"))
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// uniqueIDs appends "-2", "-3"… to IDs already taken, so that two sections with the same
+// heading path (in two files, or twice in one) both stay reachable.
+func uniqueIDs(sections []Section) {
+	seen := make(map[string]bool, len(sections))
+	for i := range sections {
+		id := sections[i].ID
+		if id == "" {
+			id = "section"
+		}
+		candidate := id
+		for n := 2; seen[candidate]; n++ {
+			candidate = id + "-" + strconv.Itoa(n)
+		}
+		seen[candidate] = true
+		sections[i].ID = candidate
+	}
+}
