@@ -148,27 +148,28 @@ func (ix *Index) Close() error {
 // sub-sections. A heading with a single sub-section adds nothing its sub-section's path does
 // not, and a heading with nothing under it has nothing to say: neither is an answer.
 func (ix *Index) collect(sections []knowledge.Section) map[string]document {
-	docs := make(map[string]document, len(sections))
-	for i, s := range sections {
-		var kids []string
-		for _, c := range sections[i+1:] {
-			if s.Parent(c) {
-				kids = append(kids, c.ID)
-			}
+	// Sub-sections by their parent's place: its source and heading path.
+	kids := make(map[string][]string)
+	place := func(source string, path []string) string { return source + "\x00" + strings.Join(path, "\x00") }
+	for _, s := range sections {
+		if len(s.Path) > 1 {
+			p := place(s.Source, s.Path[:len(s.Path)-1])
+			kids[p] = append(kids[p], s.ID)
 		}
-		switch {
+	}
+	docs := make(map[string]document, len(sections))
+	for _, s := range sections {
+		switch k := kids[place(s.Source, s.Path)]; {
 		case s.Body != "":
 			docs[s.ID] = document{Title: s.Title, Path: strings.Join(s.Path[:len(s.Path)-1], " "), Body: s.Body}
-		case len(kids) > 1:
+			ix.topics = append(ix.topics, s.Title)
+		case len(k) > 1:
 			docs[s.ID] = document{Title: s.Title}
-			ix.children[s.ID] = kids
+			ix.children[s.ID] = k
 		default:
 			continue
 		}
 		ix.sections[s.ID] = s
-		if s.Body != "" {
-			ix.topics = append(ix.topics, s.Title)
-		}
 	}
 	return docs
 }
@@ -371,8 +372,7 @@ func (ix *Index) learnWords(synonyms []knowledge.Synonym) error {
 			}
 		}
 	}
-	var err error
-	ix.spelling, err = newSpelling(func(yield func(string) bool) {
+	ix.spelling = newSpelling(func(yield func(string) bool) {
 		for _, s := range ix.sections {
 			if !yield(s.Title) || !yield(s.Body) {
 				return
@@ -384,7 +384,7 @@ func (ix *Index) learnWords(synonyms []knowledge.Synonym) error {
 			}
 		}
 	})
-	return err
+	return nil
 }
 
 // dropSelfSynonyms removes the words of a one-way rule that stem like one of its targets

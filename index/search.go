@@ -211,10 +211,7 @@ func (ix *Index) read(question string) (plan, error) {
 		case kind&synonym != 0:
 			p.synonyms = append(p.synonyms, w)
 		default:
-			guesses, err := ix.spelling.suggest(w, 2)
-			if err != nil {
-				return p, err
-			}
+			guesses := ix.spelling.suggest(w, 2)
 			if len(guesses) == 0 {
 				p.unknown++
 				continue

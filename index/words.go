@@ -1,16 +1,11 @@
 package index
 
 import (
-	"bytes"
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"unicode"
-
-	"github.com/blevesearch/vellum"
-	"github.com/blevesearch/vellum/levenshtein"
+	"unicode/utf8"
 )
 
 // words splits text into lower-case words of letters and digits. Apostrophes are dropped
@@ -39,122 +34,85 @@ func words(text string) []string {
 }
 
 // A spelling knows every word the knowledge uses and finds the nearest ones to a misspelt
-// word, so that a typo is searched as the word it most likely meant.
+// word, so that a typo is searched as the word it most likely meant. Only words that share
+// the typo's first letter are considered: people rarely get that one wrong, and it keeps a
+// lookup to a few hundred comparisons even with tens of thousands of known words.
 type spelling struct {
-	fst *vellum.FST // word → number of sections that use it
-
-	// Levenshtein automaton builders are costly to make (milliseconds) and only needed for
-	// questions with a typo, so they are made on first use.
-	builders func() ([3]*levenshtein.LevenshteinAutomatonBuilder, error)
+	count   map[string]int         // word → how many texts use it; words of three letters and more
+	buckets map[bucketKey][]string // words by first letter and length
 }
 
-// newSpelling indexes the words of texts. Words shorter than minTypoLen are left out: they
-// are never corrected, and never corrected to.
-func newSpelling(texts func(yield func(string) bool)) (*spelling, error) {
-	counts := make(map[string]uint64)
-	seen := make(map[string]bool)
-	for text := range texts {
-		clear(seen)
-		for _, w := range words(text) {
-			if len(w) >= minTypoLen && len(w) <= maxWordLen && !seen[w] {
-				seen[w] = true
-				counts[w]++
-			}
-		}
-	}
-	keys := make([]string, 0, len(counts))
-	for w := range counts {
-		keys = append(keys, w)
-	}
-	slices.Sort(keys)
-
-	var buf bytes.Buffer
-	b, err := vellum.New(&buf, nil)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range keys {
-		if err := b.Insert([]byte(w), counts[w]); err != nil {
-			return nil, fmt.Errorf("spelling: %w", err)
-		}
-	}
-	if err := b.Close(); err != nil {
-		return nil, fmt.Errorf("spelling: %w", err)
-	}
-	fst, err := vellum.Load(buf.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("spelling: %w", err)
-	}
-	return &spelling{fst: fst, builders: sync.OnceValues(newBuilders)}, nil
+type bucketKey struct {
+	first rune
+	len   int
 }
 
 const (
 	minTypoLen = 4  // "apu" is too short to guess from
-	maxWordLen = 40 // longer "words" are noise (hashes, URLs) and slow the automaton down
+	maxWordLen = 40 // longer "words" are noise (hashes, URLs)
 )
 
-func newBuilders() (b [3]*levenshtein.LevenshteinAutomatonBuilder, err error) {
-	for d := 1; d <= 2; d++ {
-		// Transpositions count as one edit: "integartion" is one slip, not two.
-		if b[d], err = levenshtein.NewLevenshteinAutomatonBuilder(uint8(d), true); err != nil {
-			return b, fmt.Errorf("spelling: %w", err)
+// newSpelling learns the words of texts.
+func newSpelling(texts func(yield func(string) bool)) *spelling {
+	s := &spelling{count: make(map[string]int), buckets: make(map[bucketKey][]string)}
+	seen := make(map[string]bool)
+	for text := range texts {
+		clear(seen)
+		for _, w := range words(text) {
+			if n := utf8.RuneCountInString(w); n < minTypoLen-1 || n > maxWordLen || seen[w] {
+				continue
+			}
+			seen[w] = true
+			if s.count[w]++; s.count[w] == 1 {
+				k := keyOf(w)
+				s.buckets[k] = append(s.buckets[k], w)
+			}
 		}
 	}
-	return b, nil
+	return s
+}
+
+func keyOf(w string) bucketKey {
+	r, _ := utf8.DecodeRuneInString(w)
+	return bucketKey{r, utf8.RuneCountInString(w)}
 }
 
 // maxEdits is how far a word may be from what was meant: one slip in a short word, two in a
 // long one.
 func maxEdits(word string) int {
-	switch n := len(word); {
+	switch n := utf8.RuneCountInString(word); {
 	case n < minTypoLen:
 		return 0
-	case n < 7:
+	case n < 8:
 		return 1
 	default:
 		return 2
 	}
 }
 
-// known reports whether the knowledge uses word.
-func (s *spelling) known(word string) bool {
-	ok, _ := s.fst.Contains([]byte(word))
-	return ok
-}
-
 // suggest returns the known words nearest to word, closest first and, at equal distance,
 // the most used first; at most limit of them.
-func (s *spelling) suggest(word string, limit int) ([]string, error) {
+func (s *spelling) suggest(word string, limit int) []string {
 	edits := maxEdits(word)
-	if edits == 0 || len(word) > maxWordLen {
-		return nil, nil
-	}
-	builders, err := s.builders()
-	if err != nil {
-		return nil, err
-	}
-	dfa, err := builders[edits].BuildDfa(word, uint8(edits))
-	if err != nil {
-		return nil, fmt.Errorf("spelling %q: %w", word, err)
+	if edits == 0 || utf8.RuneCountInString(word) > maxWordLen {
+		return nil
 	}
 	type candidate struct {
-		word  string
-		dist  uint8
-		count uint64
+		word       string
+		dist, uses int
 	}
 	var found []candidate
-	it, err := s.fst.Search(dfa, nil, nil)
-	for err == nil {
-		key, count := it.Current()
-		_, dist := dfa.MatchAndDistance(string(key))
-		found = append(found, candidate{string(key), dist, count})
-		err = it.Next()
-	}
-	if err != vellum.ErrIteratorDone {
-		return nil, fmt.Errorf("spelling %q: %w", word, err)
+	k := keyOf(word)
+	typed := []rune(word)
+	for n := k.len - edits; n <= k.len+edits; n++ {
+		for _, w := range s.buckets[bucketKey{k.first, n}] {
+			if d := distance(typed, []rune(w), edits); d <= edits {
+				found = append(found, candidate{w, d, s.count[w]})
+			}
+		}
 	}
 	slices.SortFunc(found, func(a, b candidate) int {
-		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(b.count, a.count), strings.Compare(a.word, b.word))
+		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(b.uses, a.uses), strings.Compare(a.word, b.word))
 	})
 	var out []string
 	for _, c := range found {
@@ -163,5 +121,47 @@ func (s *spelling) suggest(word string, limit int) ([]string, error) {
 		}
 		out = append(out, c.word)
 	}
-	return out, nil
+	return out
+}
+
+// distance is the optimal string alignment distance between a and b (insertions, deletions,
+// substitutions and swaps of two neighbours each count one), or max+1 once it must exceed max.
+func distance(a, b []rune, max int) int {
+	if abs(len(a)-len(b)) > max {
+		return max + 1
+	}
+	// Three rows of the dynamic programming table: two back for swaps.
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			best = min(best, cur[j])
+		}
+		if best > max {
+			return max + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

@@ -91,11 +91,19 @@ func headingSpan(h *ast.Heading, md []byte) (start, end int) {
 	}
 	start = max(0, min(start, len(md)))
 	start = bytes.LastIndexByte(md[:start], '\n') + 1
-	end = max(0, min(end, len(md)))
-	if i := bytes.IndexByte(md[end:], '\n'); i >= 0 {
-		return start, end + i + 1
+	end = lineEnd(md, max(0, min(end, len(md))))
+	if !bytes.HasPrefix(bytes.TrimLeft(md[start:], " "), []byte("#")) {
+		end = lineEnd(md, end) // a Setext heading: its "===" or "---" line follows the text
 	}
-	return start, len(md)
+	return start, end
+}
+
+// lineEnd returns the position just past the end of the line that i is on.
+func lineEnd(md []byte, i int) int {
+	if n := bytes.IndexByte(md[i:], '\n'); n >= 0 {
+		return i + n + 1
+	}
+	return len(md)
 }
 
 // headingText is the heading as written, on one line, without its Markdown markers.
