@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apiorint/apiorint/knowledge"
 	"github.com/blevesearch/bleve/v2"
@@ -253,6 +254,7 @@ func build(ctx context.Context, path string, m mapping.IndexMapping, docs map[st
 // leaves either the old index or none, never half of one. An index another process holds
 // locked is left alone and this one is built in memory instead.
 func openOrBuild(ctx context.Context, path string, m mapping.IndexMapping, docs map[string]document, synonyms []knowledge.Synonym, hash []byte, log *slog.Logger) (bleve.Index, error) {
+	removeLeftovers(path)
 	idx, err := bleve.OpenUsing(path, map[string]any{"bolt_timeout": "1s"})
 	switch {
 	case err == nil:
@@ -276,7 +278,6 @@ func openOrBuild(ctx context.Context, path string, m mapping.IndexMapping, docs 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	removeLeftovers(path)
 	tmp, err := os.MkdirTemp(dir, "."+filepath.Base(path)+".building-")
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
@@ -304,13 +305,18 @@ func openOrBuild(ctx context.Context, path string, m mapping.IndexMapping, docs 
 	return idx, nil
 }
 
-// removeLeftovers deletes what a build that crashed left beside path.
+// removeLeftovers deletes what builds that crashed left beside path. A build younger than
+// leftoverAge may still be running in another process, and is left alone.
 func removeLeftovers(path string) {
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".building-*"))
 	for _, p := range left {
-		os.RemoveAll(p)
+		if info, err := os.Stat(p); err == nil && time.Since(info.ModTime()) > leftoverAge {
+			os.RemoveAll(p)
+		}
 	}
 }
+
+const leftoverAge = 10 * time.Minute
 
 // contentHash identifies what an index was built from, to tell whether a persisted index
 // still matches the knowledge.
