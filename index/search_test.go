@@ -29,7 +29,7 @@ func TestSearch(t *testing.T) {
 		{"<@U0BOT|apiorint> <!here> <!channel> <!subteam^S123|@team> scalability", "Scalability And Flexibility"},
 		{"see <https://example.com/x|performance>", "Performance Considerations"},
 		{"<https://example.com/scalability>", ""}, // an address alone says nothing
-		{"<#C123|complexity>", ""},                 // nor does a channel's name
+		{"<#C123|complexity>", ""}, // nor does a channel's name
 		{"APIs &amp; integrations: differences?", "Key Differences Between APIs And Integrations"},
 		{"title:api +integration -scalability \"what\" ~ / ?", "Scalability And Flexibility"}, // Bleve syntax is just words
 		{"", ""},
@@ -138,6 +138,3 @@ func TestSearchConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 }
-
-
-
