@@ -1,0 +1,204 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+const (
+	maxBody = 1 << 20 // Slack's payloads are a few kilobytes
+	// maxConcurrent bounds the Slack requests handled at once; one more waits at most
+	// busyWait for a slot, then gets 503 and Slack tries again later.
+	maxConcurrent = 256
+	busyWait      = time.Second
+)
+
+// slackRequest verifies a request from Slack and hands its body to next. A request without a
+// valid timestamp and signature gets 401 and causes nothing; one whose body is over maxBody
+// gets 413. The body is only read once the headers pass, and only trusted once it is
+// verified.
+func (b *Bot) slackRequest(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	slots := make(chan struct{}, maxConcurrent)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := b.verify.checkHeaders(r.Header); err != nil {
+			b.refuse(w, r, err)
+			return
+		}
+		wait, cancel := context.WithTimeout(r.Context(), busyWait)
+		defer cancel()
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		case <-wait.Done():
+			b.metrics.refused.WithLabelValues("busy").Inc()
+			http.Error(w, "busy, try again", http.StatusServiceUnavailable)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				b.metrics.refused.WithLabelValues("too_large").Inc()
+				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			b.badRequest(w, "unreadable body")
+			return
+		}
+		if err := b.verify.verify(r.Header, body); err != nil {
+			b.refuse(w, r, err)
+			return
+		}
+		next(w, r, body)
+	})
+}
+
+// refuse answers 401 to a request that is not verifiably from Slack.
+func (b *Bot) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	reason := map[error]string{errUnsigned: "unsigned", errStale: "stale", errBadSignature: "bad_signature"}[err]
+	b.metrics.refused.WithLabelValues(reason).Inc()
+	b.log.Warn("refused a request not verifiably from Slack", "path", r.URL.Path, "reason", err, "remote", r.RemoteAddr)
+	http.Error(w, "invalid signature", http.StatusUnauthorized)
+}
+
+func (b *Bot) badRequest(w http.ResponseWriter, why string) {
+	b.metrics.refused.WithLabelValues("bad_request").Inc()
+	http.Error(w, why, http.StatusBadRequest)
+}
+
+// handleEvents takes Events API requests (url_verification and event callbacks), and slash
+// commands and interactions sent to the same URL.
+func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request, body []byte) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(body))
+		switch {
+		case err != nil:
+			b.badRequest(w, "malformed form")
+		case form.Has("payload"):
+			b.handleInteraction(w, r, body)
+		case form.Has("command"):
+			b.handleCommand(w, r, body)
+		default:
+			b.badRequest(w, "neither a command nor an interaction")
+		}
+		return
+	}
+	if !json.Valid(body) {
+		b.badRequest(w, "malformed JSON")
+		return
+	}
+	e, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		// Well-formed but not an event we know: acknowledged, so Slack does not retry it.
+		b.metrics.requests.WithLabelValues("http", "other").Inc()
+		b.log.Debug("ignored an event we do not handle", "err", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	switch e.Type {
+	case slackevents.URLVerification:
+		b.metrics.requests.WithLabelValues("http", "url_verification").Inc()
+		v, _ := e.Data.(*slackevents.EventsAPIURLVerificationEvent)
+		if v == nil {
+			b.badRequest(w, "url_verification without a challenge")
+			return
+		}
+		writeJSON(w, map[string]string{"challenge": v.Challenge})
+	case slackevents.CallbackEvent:
+		b.metrics.requests.WithLabelValues("http", "event").Inc()
+		if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
+			b.log.Info("Slack is retrying an event", "attempt", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
+		}
+		b.event(e)
+		w.WriteHeader(http.StatusOK)
+	default:
+		b.metrics.requests.WithLabelValues("http", "other").Inc()
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// handleCommand answers a slash command in the response itself.
+func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request, body []byte) {
+	parse := r.Clone(r.Context())
+	parse.Body = io.NopCloser(bytes.NewReader(body))
+	parse.Form, parse.PostForm = nil, nil
+	cmd, err := slack.SlashCommandParse(parse)
+	if err != nil || cmd.Command == "" {
+		b.badRequest(w, "not a slash command")
+		return
+	}
+	b.metrics.requests.WithLabelValues("http", "command").Inc()
+	writeJSON(w, b.command(r.Context(), cmd).webhook())
+}
+
+// handleInteraction acknowledges an interaction at once; what it asks for is sent to its
+// response URL.
+func (b *Bot) handleInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil || !form.Has("payload") {
+		b.badRequest(w, "no interaction payload")
+		return
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+		b.badRequest(w, "malformed interaction payload")
+		return
+	}
+	b.metrics.requests.WithLabelValues("http", "interaction").Inc()
+	b.interaction(cb)
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleHealth answers 200 once the bot is running (its token checked, its transports up),
+// and 503 before that and while it stops.
+func (b *Bot) handleHealth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status := map[string]any{"status": "ok", "mode": "http"}
+		if b.cfg.SocketMode() {
+			status["mode"] = "socket"
+			status["socket_connected"] = b.connected.Load()
+		}
+		if !b.running.Load() {
+			status["status"] = "not running"
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(status)
+			return
+		}
+		writeJSON(w, status)
+	})
+}
+
+// recoverPanics turns a panic in a handler into a 500, a log line and a count, rather than a
+// dropped connection.
+func (b *Bot) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				b.metrics.panics.Inc()
+				b.log.Error("panic in HTTP handler", "path", r.URL.Path, "panic", p)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
