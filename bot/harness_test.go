@@ -1,0 +1,247 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apiorint/apiorint/bot"
+	"github.com/apiorint/apiorint/bot/fakeslack"
+	"github.com/apiorint/apiorint/index"
+	"github.com/apiorint/apiorint/knowledge"
+)
+
+const secret = "test-signing-secret"
+
+var (
+	articleOnce  sync.Once
+	articleIndex *index.Index
+)
+
+// article returns an index of the embedded article, built once for all tests.
+func article(t testing.TB) *index.Index {
+	t.Helper()
+	articleOnce.Do(func() {
+		lib, err := knowledge.Load("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if articleIndex, err = index.New(context.Background(), lib, index.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return articleIndex
+}
+
+// A harness is a bot serving on loopback against a fake Slack.
+type harness struct {
+	t     *testing.T
+	slack *fakeslack.Server
+	bot   *bot.Bot
+	url   string // the bot's HTTP address
+	log   *syncBuffer
+	stop  context.CancelFunc
+	done  chan error
+}
+
+type mode int
+
+const (
+	httpMode mode = iota
+	socketMode
+)
+
+// start runs a bot in mode until the test ends. search may be nil for the article.
+func start(t *testing.T, m mode, search bot.Searcher, opts bot.Options) *harness {
+	t.Helper()
+	fake := fakeslack.New()
+	t.Cleanup(fake.Close)
+	cfg := bot.Config{BotToken: fakeslack.BotToken, SigningSecret: secret, APIURL: fake.APIURL, ListenAddr: "127.0.0.1:0"}
+	if m == socketMode {
+		cfg.AppToken = fakeslack.AppToken
+	}
+	if search == nil {
+		search = article(t)
+	}
+	logs := &syncBuffer{}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	b := bot.New(cfg, search, opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &harness{t: t, slack: fake, bot: b, url: "http://" + ln.Addr().String(), log: logs, stop: cancel, done: make(chan error, 1)}
+	go func() { h.done <- b.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-h.done:
+		case <-time.After(30 * time.Second):
+			t.Error("the bot did not stop")
+		}
+		if t.Failed() {
+			t.Logf("bot log:\n%s", logs.String())
+		}
+	})
+	h.waitHealthy()
+	if m == socketMode {
+		if err := fake.WaitConnections(1, 5*time.Second); err != nil {
+			t.Fatalf("no Socket Mode connection: %v", err)
+		}
+	}
+	return h
+}
+
+func (h *harness) waitHealthy() {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := http.Get(h.url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-h.done:
+			h.t.Fatalf("the bot stopped: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	h.t.Fatal("the bot never became healthy")
+}
+
+// post sends a request to the bot, signed unless sign is false, and returns the status, the
+// content type and the body.
+func (h *harness) post(path, contentType string, body []byte, sign bool, header ...string) (int, string, string) {
+	h.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.url+path, bytes.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if sign {
+		fakeslack.SignRequest(req, secret, body)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header.Get("Content-Type"), string(out)
+}
+
+// command sends a signed slash command over HTTP and returns the decoded response.
+func (h *harness) command(text string) (int, map[string]any) {
+	h.t.Helper()
+	code, _, body := h.post("/slack/commands", "application/x-www-form-urlencoded", commandForm(text, h.slack.ResponseURL("cmd")), true)
+	var out map[string]any
+	if code == http.StatusOK {
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			h.t.Fatalf("response is not JSON: %v: %s", err, body)
+		}
+	}
+	return code, out
+}
+
+func (h *harness) event(payload any, header ...string) int {
+	h.t.Helper()
+	body, _ := json.Marshal(payload)
+	code, _, _ := h.post("/slack/events", "application/json", body, true, header...)
+	return code
+}
+
+func commandForm(text, responseURL string) []byte {
+	return []byte(url.Values{
+		"command": {"/apiorint"}, "text": {text}, "user_id": {"U1"}, "channel_id": {"C1"}, "team_id": {"T0FAKE"},
+		"response_url": {responseURL}, "trigger_id": {"1.2"},
+	}.Encode())
+}
+
+// callback wraps an inner event as Slack's Events API does.
+func callback(eventID string, inner map[string]any) map[string]any {
+	return map[string]any{"type": "event_callback", "team_id": "T0FAKE", "api_app_id": "A0", "event_id": eventID, "event_time": 1, "event": inner}
+}
+
+func mention(text, channel, ts, threadTS string) map[string]any {
+	ev := map[string]any{"type": "app_mention", "user": "U1", "text": text, "channel": channel, "ts": ts, "event_ts": ts}
+	if threadTS != "" {
+		ev["thread_ts"] = threadTS
+	}
+	return ev
+}
+
+func directMessage(text, channel, ts string) map[string]any {
+	return map[string]any{"type": "message", "channel_type": "im", "user": "U1", "text": text, "channel": channel, "ts": ts, "event_ts": ts}
+}
+
+func blockAction(sectionID, responseURL string) map[string]any {
+	return map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": "U1"}, "team": map[string]any{"id": "T0FAKE"},
+		"response_url": responseURL, "trigger_id": "1.2",
+		"actions": []map[string]any{{"type": "button", "action_id": "show_section_0", "block_id": "more", "value": sectionID}},
+	}
+}
+
+// headerOf returns the text of the first header block of a message's blocks.
+func headerOf(t *testing.T, blocks any) string {
+	t.Helper()
+	raw, _ := json.Marshal(blocks)
+	var bs []struct {
+		Type string `json:"type"`
+		Text struct {
+			Text string `json:"text"`
+		} `json:"text"`
+	}
+	json.Unmarshal(raw, &bs)
+	for _, b := range bs {
+		if b.Type == "header" {
+			return b.Text.Text
+		}
+	}
+	return ""
+}
+
+// syncBuffer is a bytes.Buffer that many goroutines can log to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func contains(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
