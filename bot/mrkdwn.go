@@ -159,8 +159,9 @@ func (w *mrkdwnWriter) link(dest string, label ast.Node) {
 		w.b.WriteString(l.String())
 		return
 	}
-	// "|" and ">" would end Slack's link early; they are percent-encoded in the address.
-	addr := strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C", " ", "%20").Replace(u.String())
+	// "|" and ">" would end Slack's link early: they are percent-encoded in the address, and
+	// "&" is escaped like everywhere else in a message.
+	addr := strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C", " ", "%20", "&", "&amp;").Replace(u.String())
 	if l.Len() == 0 {
 		fmt.Fprintf(w.b, "<%s>", addr)
 		return

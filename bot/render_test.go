@@ -1,0 +1,209 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/apiorint/apiorint/index"
+	"github.com/apiorint/apiorint/knowledge"
+	"github.com/slack-go/slack"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func articleIndex(t *testing.T) *index.Index {
+	t.Helper()
+	lib, err := knowledge.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.New(context.Background(), lib, index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	return ix
+}
+
+// TestRenderGolden compares rendered messages with testdata/*.golden.json; run with
+// -update to accept a change, then read the diff.
+func TestRenderGolden(t *testing.T) {
+	ix := articleIndex(t)
+	search := func(q string) index.Answer {
+		ans, err := ix.Search(context.Background(), index.Query{Text: q, Size: resultsPerAnswer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ans
+	}
+	long := index.Result{ID: "guide/long", Title: "A Long Section With <Angle> & Ampersand", Source: "guide.md", Path: []string{"Guide", "A Long Section With <Angle> & Ampersand"},
+		Text: strings.Repeat("A paragraph about **integrations**, with `code`, a [link](https://example.com/a|b) and <!channel>.\n\n", 80) +
+			"```\nfunc main() { fmt.Println(\"<@U1>\") }\n```\n\n- one\n- two\n\n1. first\n2. second\n"}
+	tests := map[string]message{
+		"answer":      answerMessage(search("which one scales better?")),
+		"comparison":  answerMessage(search("api vs integration")),
+		"no-match":    answerMessage(search("<!channel> where is the <@U123> pizza?")),
+		"usage":       usageMessage(search("").Topics),
+		"long":        sectionMessage(long),
+		"button-show": sectionMessage(search("complexity").Results[0]),
+	}
+	for name, msg := range tests {
+		t.Run(name, func(t *testing.T) {
+			checkLimits(t, msg)
+			var buf strings.Builder
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false) // the golden file shows what Slack reads
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(struct {
+				Text   string        `json:"text"`
+				Blocks []slack.Block `json:"blocks"`
+			}{msg.Text, msg.Blocks}); err != nil {
+				t.Fatal(err)
+			}
+			got := buf.String()
+			path := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./bot -run TestRenderGolden -update)", err)
+			}
+			if string(want) != got {
+				t.Errorf("%s differs from the rendering; run with -update and read the diff:\n%s", path, got)
+			}
+		})
+	}
+}
+
+// checkLimits fails t when msg breaks one of Slack's limits or lets markup through.
+func checkLimits(t testing.TB, msg message) {
+	t.Helper()
+	if len(msg.Blocks) > maxBlocks {
+		t.Errorf("%d blocks", len(msg.Blocks))
+	}
+	if msg.Text == "" {
+		t.Error("no fallback text")
+	}
+	raw, _ := json.Marshal(msg.Blocks)
+	var blocks []struct {
+		Type string `json:"type"`
+		Text *struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"text"`
+		Elements []struct {
+			Type     string `json:"type"`
+			Text     any    `json:"text"`
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range blocks {
+		switch b.Type {
+		case "header":
+			if n := utf8.RuneCountInString(b.Text.Text); n > maxHeaderText || n == 0 {
+				t.Errorf("block %d: header of %d characters", i, n)
+			}
+		case "section":
+			if n := utf8.RuneCountInString(b.Text.Text); n > maxSectionText || n == 0 {
+				t.Errorf("block %d: section of %d characters", i, n)
+			}
+			if strings.Contains(b.Text.Text, "<!") || strings.Contains(b.Text.Text, "<@") {
+				t.Errorf("block %d: live mention in %q", i, b.Text.Text)
+			}
+		case "actions":
+			if len(b.Elements) > 25 {
+				t.Errorf("block %d: %d buttons", i, len(b.Elements))
+			}
+			for _, e := range b.Elements {
+				if len(e.Value) > maxButtonValue || len(e.ActionID) > 255 {
+					t.Errorf("block %d: button %q too long", i, e.ActionID)
+				}
+			}
+		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	word := strings.Repeat("x", 10)
+	tests := []struct {
+		name string
+		text string
+		max  int
+	}{
+		{"short", "hello world", 3000},
+		{"paragraphs", strings.Repeat("one two three.\n\n", 500), 3000},
+		{"one line of words", strings.Repeat(word+" ", 1000), 3000},
+		{"multibyte", strings.Repeat("héllo wörld ✓ ", 500), 100},
+		{"a word longer than a section", strings.Repeat("y", 7000), 3000},
+		{"entities", strings.Repeat("a&amp;b ", 600), 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			chunks := split(tt.text, tt.max)
+			for i, c := range chunks {
+				if n := utf8.RuneCountInString(c); n > tt.max || n == 0 {
+					t.Errorf("chunk %d has %d characters", i, n)
+				}
+			}
+			if strings.Join(strings.Fields(strings.Join(chunks, " ")), " ") != strings.Join(strings.Fields(tt.text), " ") &&
+				tt.name != "a word longer than a section" {
+				t.Error("words were cut or lost")
+			}
+			if tt.name == "a word longer than a section" && strings.Join(chunks, "") != tt.text {
+				t.Error("text lost")
+			}
+		})
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"short", "short"},
+		{"Scalability And Flexibility Considerations", "Scalability And…"},
+		{"AAAAAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAA…"},
+		{"a &amp;&amp;&amp;&amp;&amp;", "a &amp;&amp;&amp;…"}, // not cut inside an entity
+	}
+	for _, tt := range tests {
+		if got := truncate(tt.in, 20); got != tt.want {
+			t.Errorf("truncate(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMrkdwn(t *testing.T) {
+	tests := []struct{ md, want string }{
+		{"plain text", "plain text"},
+		{"**bold** and *em* and _em_", "*bold* and _em_ and _em_"},
+		{"`a < b`", "`a &lt; b`"},
+		{"[docs](https://example.com/x?a=1&b=2)", "<https://example.com/x?a=1&amp;b=2|docs>"},
+		{"[evil](javascript:alert(1))", "evil"},
+		{"<https://example.com>", "<https://example.com>"},
+		{"<!channel> <@U123> <#C1> & <b>", "&lt;!channel&gt; &lt;@U123&gt; &lt;#C1&gt; &amp; &lt;b&gt;"},
+		{"- one\n- two", "• one\n• two"},
+		{"3. three\n4. four", "3. three\n4. four"},
+		{"#### Detail\n\ntext", "*Detail*\n\ntext"},
+		{"> quoted\n> more", "> quoted more"},
+		{"```\ncode <here>\n```", "```\ncode &lt;here&gt;\n```"},
+		{"line one\nline two", "line one line two"},
+		{"para one\n\npara two", "para one\n\npara two"},
+		{"---", "———"},
+	}
+	for _, tt := range tests {
+		if got := mrkdwn(tt.md); got != tt.want {
+			t.Errorf("mrkdwn(%q) = %q, want %q", tt.md, got, tt.want)
+		}
+	}
+}
