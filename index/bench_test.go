@@ -3,14 +3,13 @@ package index_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/apiorint/apiorint/index"
 	"github.com/apiorint/apiorint/knowledge"
+	"github.com/apiorint/apiorint/knowledge/synthetic"
 )
 
 // benchQuestions are varied on purpose: keywords, sentences, synonyms, typos, off-topic.
@@ -21,46 +20,21 @@ var benchQuestions = []string{
 	"social media logins", "which one scales better?", "composite apis", "marketing automation",
 }
 
-// synthetic returns the article plus n made-up sections in files of 100 sections each, with
-// a vocabulary large enough to look like real documentation.
-func synthetic(tb testing.TB, n int) knowledge.Library {
+// withSynthetic returns the article plus n made-up sections.
+func withSynthetic(tb testing.TB, n int) knowledge.Library {
 	tb.Helper()
 	lib, err := knowledge.Load("")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	vocab := make([]string, 20000)
-	for i := range vocab {
-		var b strings.Builder
-		for range 3 + rng.IntN(8) {
-			b.WriteByte(byte('a' + rng.IntN(26)))
-		}
-		vocab[i] = b.String()
-	}
-	word := func() string {
-		// Zipf-like: a few words are common, most are rare.
-		return vocab[int(float64(len(vocab))*rng.Float64()*rng.Float64()*rng.Float64())]
-	}
-	for i := range n {
-		title := fmt.Sprintf("%s %s %d", word(), word(), i)
-		var body strings.Builder
-		for range 120 {
-			body.WriteString(word())
-			body.WriteByte(' ')
-		}
-		lib.Sections = append(lib.Sections, knowledge.Section{
-			ID: fmt.Sprintf("synthetic/%d", i), Title: title, Path: []string{fmt.Sprintf("Guide %d", i/100), title},
-			Body: body.String(), Source: fmt.Sprintf("guide-%d.md", i/100),
-		})
-	}
+	lib.Sections = append(lib.Sections, synthetic.Generate(1, n)...)
 	return lib
 }
 
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{0, 1000, 20000} {
 		b.Run(fmt.Sprintf("extra=%d", n), func(b *testing.B) {
-			lib := synthetic(b, n)
+			lib := withSynthetic(b, n)
 			for b.Loop() {
 				ix, err := index.New(context.Background(), lib, index.Options{})
 				if err != nil {
@@ -77,7 +51,7 @@ func BenchmarkBuild(b *testing.B) {
 func BenchmarkSearch(b *testing.B) {
 	for _, n := range []int{0, 1000, 20000} {
 		b.Run(fmt.Sprintf("extra=%d", n), func(b *testing.B) {
-			ix, err := index.New(context.Background(), synthetic(b, n), index.Options{})
+			ix, err := index.New(context.Background(), withSynthetic(b, n), index.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

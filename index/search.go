@@ -85,11 +85,14 @@ func (ix *Index) Search(ctx context.Context, q Query) (Answer, error) {
 		return ans, nil
 	}
 
-	p, err := ix.read(q.Text)
-	if err != nil || !p.confident() {
-		return ans, err
+	e, p := ix.article, ix.read(ix.article, q.Text)
+	if ix.library != ix.article && !ix.covers(p) {
+		e, p = ix.library, ix.read(ix.library, q.Text)
 	}
-	res, err := ix.bleve.SearchInContext(ctx, ix.request(p, size))
+	if !p.confident() {
+		return ans, nil
+	}
+	res, err := e.bleve.SearchInContext(ctx, ix.request(e, p, size))
 	if err != nil {
 		return ans, fmt.Errorf("index: search: %w", err)
 	}
@@ -163,6 +166,7 @@ type plan struct {
 	synonyms []string // words as typed that only a synonym rule knows ("faster")
 	phrased  []string // words that phrases of the question add
 	guesses  []string // known words that misspelt words most likely meant
+	typos    []string // the misspelt words, as typed
 	known    int      // words recognised, as typed or through a guess, and phrases found
 	unknown  int      // words the knowledge has never seen
 	topical  bool     // a word as typed, or a phrase, names what the knowledge is about
@@ -175,9 +179,24 @@ func (p plan) confident() bool {
 	return p.known > p.unknown || (p.known > 0 && p.known == p.unknown && p.topical)
 }
 
-// read turns a question into a plan: Slack markup removed, phrases recognised, filler words
-// and stop words set aside, and each remaining word looked up as typed or as a likely typo.
-func (ix *Index) read(question string) (plan, error) {
+// covers reports whether the article alone knows every word of a question read against it,
+// each as typed: a word it only guesses may be one that other sections use as typed.
+func (ix *Index) covers(p plan) bool {
+	if p.known == 0 || p.unknown > 0 {
+		return false
+	}
+	for _, w := range p.typos {
+		if terms := ix.analyze(w); len(terms) > 0 && ix.library.terms[terms[0]] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// read turns a question into a plan for engine e: Slack markup removed, phrases recognised,
+// filler words and stop words set aside, and each remaining word looked up as typed or as a
+// likely typo.
+func (ix *Index) read(e *engine, question string) plan {
 	var p plan
 	ws := words(stripSlackMarkup(question))
 	// A phrase stands for what it means: its words are not searched for themselves, so that
@@ -204,24 +223,25 @@ func (ix *Index) read(question string) (plan, error) {
 		if len(terms) == 0 {
 			continue // a stop word
 		}
-		kind := ix.terms[terms[0]]
+		kind := e.terms[terms[0]]
 		switch {
 		case kind&indexed != 0:
 			p.exact = append(p.exact, w)
 		case kind&synonym != 0:
 			p.synonyms = append(p.synonyms, w)
 		default:
-			guesses := ix.spelling.suggest(w, 2)
+			guesses := e.spelling.suggest(w, 2)
 			if len(guesses) == 0 {
 				p.unknown++
 				continue
 			}
 			p.guesses = append(p.guesses, guesses...)
+			p.typos = append(p.typos, w)
 		}
 		p.known++
 		p.topical = p.topical || kind&topical != 0
 	}
-	return p, nil
+	return p
 }
 
 // indexOf returns where the words of phrase first occur in ws, one after another, or -1.
@@ -234,10 +254,10 @@ func indexOf(ws, phrase []string) int {
 	return -1
 }
 
-// request is the Bleve search for a plan, scored with the index's own BM25 statistics.
-func (ix *Index) request(p plan, size int) *bleve.SearchRequest {
+// request is the Bleve search for a plan on e, scored with e's own BM25 statistics.
+func (ix *Index) request(e *engine, p plan, size int) *bleve.SearchRequest {
 	req := bleve.NewSearchRequestOptions(p.query(ix.weights), size, 0, false)
-	req.PreSearchData = map[string]any{search.BM25PreSearchDataKey: ix.stats}
+	req.PreSearchData = map[string]any{search.BM25PreSearchDataKey: e.stats}
 	return req
 }
 

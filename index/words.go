@@ -2,6 +2,7 @@ package index
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 	"strings"
 	"unicode"
@@ -13,24 +14,73 @@ import (
 // "e", "commerce"), which is how questions are matched against phrases and spellings.
 func words(text string) []string {
 	var out []string
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			out = append(out, b.String())
-			b.Reset()
-		}
+	for w := range eachWord(text) {
+		out = append(out, w)
 	}
-	for _, r := range text {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-		case r == '\'' || r == '’':
-		default:
-			flush()
-		}
-	}
-	flush()
 	return out
+}
+
+// eachWord yields the words of text as words does, without allocating for words that are
+// already lower-case ASCII, which most are.
+func eachWord(text string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		start, simple := -1, true
+		emit := func(end int) bool {
+			w := text[start:end]
+			if !simple {
+				w = lowerWord(w)
+			}
+			start, simple = -1, true
+			return w == "" || yield(w)
+		}
+		for i := 0; i < len(text); {
+			c := text[i]
+			if c < utf8.RuneSelf {
+				switch {
+				case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+					if start < 0 {
+						start = i
+					}
+				case 'A' <= c && c <= 'Z' || c == '\'':
+					if start < 0 {
+						start = i
+					}
+					simple = false
+				default:
+					if start >= 0 && !emit(i) {
+						return
+					}
+				}
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '’' {
+				if start < 0 {
+					start = i
+				}
+				simple = false
+			} else if start >= 0 && !emit(i) {
+				return
+			}
+			i += size
+		}
+		if start >= 0 {
+			emit(len(text))
+		}
+	}
+}
+
+// lowerWord lower-cases w and drops its apostrophes.
+func lowerWord(w string) string {
+	var b strings.Builder
+	b.Grow(len(w))
+	for _, r := range w {
+		if r != '\'' && r != '’' {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
 }
 
 // A spelling knows every word the knowledge uses and finds the nearest ones to a misspelt
@@ -38,7 +88,7 @@ func words(text string) []string {
 // the typo's first letter are considered: people rarely get that one wrong, and it keeps a
 // lookup to a few hundred comparisons even with tens of thousands of known words.
 type spelling struct {
-	count   map[string]int         // word → how many texts use it; words of three letters and more
+	count   map[string]int         // word → how many texts use it
 	buckets map[bucketKey][]string // words by first letter and length
 }
 
@@ -52,24 +102,21 @@ const (
 	maxWordLen = 40 // longer "words" are noise (hashes, URLs)
 )
 
-// newSpelling learns the words of texts.
-func newSpelling(texts func(yield func(string) bool)) *spelling {
-	s := &spelling{count: make(map[string]int), buckets: make(map[bucketKey][]string)}
-	seen := make(map[string]bool)
-	for text := range texts {
-		clear(seen)
-		for _, w := range words(text) {
-			if n := utf8.RuneCountInString(w); n < minTypoLen-1 || n > maxWordLen || seen[w] {
-				continue
-			}
-			seen[w] = true
-			if s.count[w]++; s.count[w] == 1 {
-				k := keyOf(w)
-				s.buckets[k] = append(s.buckets[k], w)
-			}
-		}
+// newSpelling learns words, with how many texts use each.
+func newSpelling(uses map[string]int) *spelling {
+	s := &spelling{count: uses, buckets: make(map[bucketKey][]string)}
+	for w := range uses {
+		k := keyOf(w)
+		s.buckets[k] = append(s.buckets[k], w)
 	}
 	return s
+}
+
+// spellable reports whether a word is worth learning: long enough to be a typo's guess, and
+// short enough to be a word.
+func spellable(w string) bool {
+	n := utf8.RuneCountInString(w)
+	return n >= minTypoLen-1 && n <= maxWordLen
 }
 
 func keyOf(w string) bucketKey {

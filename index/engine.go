@@ -1,0 +1,92 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/apiorint/apiorint/knowledge"
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search"
+)
+
+// An engine is one Bleve index and what the search knows of its words.
+type engine struct {
+	bleve bleve.Index
+	// stats are the real document count and field lengths. Bleve would count the synonym
+	// rules as documents and estimate a field's length from its number of distinct terms,
+	// which makes every title look one word long and punishes longer ones.
+	stats    *search.BM25Stats
+	terms    map[string]termKind // every analysed term the index or the synonyms know
+	spelling *spelling
+}
+
+// termKind says where a term is known from.
+type termKind uint8
+
+const (
+	indexed termKind = 1 << iota // some section uses it
+	synonym                      // a synonym rule names it
+	topical                      // a title, a heading or a synonym rule names it: the knowledge is about it
+)
+
+// openEngine indexes docs and the synonyms, in memory or at path (reopened when it holds the
+// same), and learns their words.
+func (ix *Index) openEngine(ctx context.Context, m mapping.IndexMapping, docs map[string]document, synonyms []knowledge.Synonym, path string, log *slog.Logger) (*engine, error) {
+	hash := contentHash(docs, synonyms)
+	var (
+		e   engine
+		st  textStats
+		err error
+	)
+	if path == "" {
+		e.bleve, st, err = build(ctx, "", m, docs, synonyms, hash)
+	} else {
+		e.bleve, st, err = openOrBuild(ctx, path, m, docs, synonyms, hash, log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.stats = &search.BM25Stats{DocCount: float64(st.Docs), FieldCardinality: st.FieldWords}
+	e.spelling = newSpelling(st.Uses)
+	if e.terms, err = ix.learnTerms(e.bleve, synonyms); err != nil {
+		e.bleve.Close()
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (e *engine) close() error { return e.bleve.Close() }
+
+// learnTerms returns every term idx holds or the synonyms name, to tell known words from
+// unknown ones.
+func (ix *Index) learnTerms(idx bleve.Index, synonyms []knowledge.Synonym) (map[string]termKind, error) {
+	terms := make(map[string]termKind)
+	for _, field := range []string{fieldTitle, fieldPath, fieldBody} {
+		dict, err := idx.FieldDict(field)
+		if err != nil {
+			return nil, fmt.Errorf("index: terms of %s: %w", field, err)
+		}
+		for e, err := dict.Next(); e != nil || err != nil; e, err = dict.Next() {
+			if err != nil {
+				dict.Close()
+				return nil, fmt.Errorf("index: terms of %s: %w", field, err)
+			}
+			terms[e.Term] |= indexed
+			if field != fieldBody {
+				terms[e.Term] |= topical
+			}
+		}
+		dict.Close()
+	}
+	for _, r := range synonyms {
+		for _, w := range slices.Concat(r.Input, r.Words) {
+			for _, t := range ix.analyze(w) {
+				terms[t] |= synonym | topical
+			}
+		}
+	}
+	return terms, nil
+}
