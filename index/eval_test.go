@@ -48,3 +48,33 @@ func TestEval(t *testing.T) {
 			r.Top1Rate(), r.Top3Rate(), r.OffTopic-r.Refused)
 	}
 }
+
+// TestEvalAmongManySections: with 20,000 more sections whose words overlap the article's
+// ("api", "performance", "integration"…), the article still answers its own questions.
+func TestEvalAmongManySections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an index of 20,000 sections")
+	}
+	f, err := os.Open("testdata/eval.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cases, err := index.ParseCases(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.New(context.Background(), withSynthetic(t, 20000), index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	r, err := ix.Evaluate(context.Background(), cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.WriteTo(t.Output())
+	if r.Top1Rate() < 0.95 {
+		t.Errorf("top-1 %.3f among 20,000 other sections, want ≥ 0.95", r.Top1Rate())
+	}
+}

@@ -13,10 +13,19 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
+// defaultMemoryLimit is the soft limit on the Go heap unless GOMEMLIMIT says otherwise:
+// indexing a large KNOWLEDGE_DIR makes much short-lived garbage, and the limit has the
+// collector reclaim it before the heap doubles. The bot itself needs a few tens of MiB.
+const defaultMemoryLimit = 200 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
