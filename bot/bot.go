@@ -53,6 +53,7 @@ type Bot struct {
 	metrics *metrics
 	verify  verifier
 	seen    *seenSet
+	render  *renderer
 	replies *replyQueue
 	wait    time.Duration
 
@@ -68,7 +69,6 @@ const (
 	resultsPerAnswer = 4      // the answer and three more to offer as buttons
 	seenCapacity     = 50_000 // event IDs and messages remembered against Slack's retries
 	replyTimeout     = 60 * time.Second
-	searchTimeout    = 2 * time.Second // well within Slack's 3 seconds for a slash command
 )
 
 // New returns a bot for cfg that answers from s. It does not touch the network until Run or
@@ -117,6 +117,7 @@ func New(cfg Config, s Searcher, opts Options) *Bot {
 		metrics: m,
 		verify:  newVerifier(cfg.SigningSecret, opts.Now),
 		seen:    newSeenSet(seenCapacity),
+		render:  newRenderer(),
 		replies: newReplyQueue(opts.Workers, opts.QueueSize, replyTimeout, opts.Logger, m),
 		wait:    opts.ShutdownWait,
 	}
@@ -228,8 +229,6 @@ func (b *Bot) answer(ctx context.Context, question string) message {
 		b.metrics.answers.WithLabelValues("usage").Inc()
 		return usageMessage(b.topics(ctx))
 	}
-	ctx, cancel := context.WithTimeout(ctx, searchTimeout)
-	defer cancel()
 	start := time.Now()
 	ans, err := b.search.Search(ctx, index.Query{Text: question, Size: resultsPerAnswer})
 	b.metrics.search.Observe(time.Since(start).Seconds())
@@ -243,7 +242,7 @@ func (b *Bot) answer(ctx context.Context, question string) message {
 	} else {
 		b.metrics.answers.WithLabelValues("answered").Inc()
 	}
-	return answerMessage(ans)
+	return b.render.answer(ans)
 }
 
 // isHelp reports whether question asks how to use the bot rather than asking something:
@@ -357,7 +356,7 @@ func (b *Bot) interaction(cb slack.InteractionCallback) {
 				}
 				msg := message{Text: "That section is no longer in the knowledge base."}
 				if len(ans.Results) > 0 {
-					msg = sectionMessage(ans.Results[0])
+					msg = b.render.section(ans.Results[0])
 				}
 				b.metrics.answers.WithLabelValues("section").Inc()
 				return b.respond(ctx, responseURL, msg)

@@ -34,16 +34,12 @@ func (b *Bot) slackRequest(next func(w http.ResponseWriter, r *http.Request, bod
 			b.refuse(w, r, err)
 			return
 		}
-		wait, cancel := context.WithTimeout(r.Context(), busyWait)
-		defer cancel()
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-		case <-wait.Done():
+		if !acquire(r.Context(), slots) {
 			b.metrics.refused.WithLabelValues("busy").Inc()
 			http.Error(w, "busy, try again", http.StatusServiceUnavailable)
 			return
 		}
+		defer func() { <-slots }()
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -60,6 +56,23 @@ func (b *Bot) slackRequest(next func(w http.ResponseWriter, r *http.Request, bod
 		}
 		next(w, r, body)
 	})
+}
+
+// acquire takes a slot, waiting at most busyWait when none is free.
+func acquire(ctx context.Context, slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
+	wait, cancel := context.WithTimeout(ctx, busyWait)
+	defer cancel()
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-wait.Done():
+		return false
+	}
 }
 
 // refuse answers 401 to a request that is not verifiably from Slack.
@@ -112,7 +125,7 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request, body []byte) 
 			b.badRequest(w, "url_verification without a challenge")
 			return
 		}
-		writeJSON(w, map[string]string{"challenge": v.Challenge})
+		respondJSON(w, map[string]string{"challenge": v.Challenge})
 	case slackevents.CallbackEvent:
 		b.metrics.requests.WithLabelValues("http", "event").Inc()
 		if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
@@ -128,16 +141,16 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request, body []byte) 
 
 // handleCommand answers a slash command in the response itself.
 func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request, body []byte) {
-	parse := r.Clone(r.Context())
-	parse.Body = io.NopCloser(bytes.NewReader(body))
-	parse.Form, parse.PostForm = nil, nil
-	cmd, err := slack.SlashCommandParse(parse)
+	// The body was read to verify it: slack-go parses it again from a fresh reader.
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	cmd, err := slack.SlashCommandParse(r)
 	if err != nil || cmd.Command == "" {
 		b.badRequest(w, "not a slash command")
 		return
 	}
 	b.metrics.requests.WithLabelValues("http", "command").Inc()
-	writeJSON(w, b.command(r.Context(), cmd).webhook())
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b.command(r.Context(), cmd).ephemeralJSON())
 }
 
 // handleInteraction acknowledges an interaction at once; what it asks for is sent to its
@@ -174,7 +187,7 @@ func (b *Bot) handleHealth() http.Handler {
 			json.NewEncoder(w).Encode(status)
 			return
 		}
-		writeJSON(w, status)
+		respondJSON(w, status)
 	})
 }
 
@@ -196,9 +209,7 @@ func (b *Bot) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+func respondJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	json.NewEncoder(w).Encode(v)
 }

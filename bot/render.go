@@ -1,8 +1,12 @@
 package bot
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/apiorint/apiorint/index"
@@ -27,8 +31,46 @@ type message struct {
 	Blocks []slack.Block
 }
 
-// webhook wraps m for a slash command response or a response_url: ephemeral, seen only by
-// the person who asked.
+// ephemeralJSON encodes m as a slash command response, seen only by the person who asked.
+// Written by hand around the blocks, which are mostly encoded already: encoding/json would
+// decode and re-encode them twice.
+func (m message) ephemeralJSON() []byte {
+	size := 64 + len(m.Text)
+	for _, blk := range m.Blocks {
+		if e, ok := blk.(encodedBlock); ok {
+			size += len(e.json) + 1
+		} else {
+			size += 512
+		}
+	}
+	b := bytes.NewBuffer(make([]byte, 0, size))
+	b.WriteString(`{"response_type":"ephemeral","text":`)
+	writeJSON(b, m.Text)
+	b.WriteString(`,"blocks":[`)
+	for i, blk := range m.Blocks {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if e, ok := blk.(encodedBlock); ok {
+			b.Write(e.json)
+		} else {
+			writeJSON(b, blk)
+		}
+	}
+	b.WriteString("]}")
+	return b.Bytes()
+}
+
+// writeJSON encodes v to b, leaving &, < and > as they are: they are already escaped for
+// Slack where they must be.
+func writeJSON(b *bytes.Buffer, v any) {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+	b.Truncate(b.Len() - 1) // Encode's newline
+}
+
+// webhook wraps m for a response URL: ephemeral, seen only by the person who asked.
 func (m message) webhook() *slack.WebhookMessage {
 	return &slack.WebhookMessage{
 		Text:         m.Text,
@@ -40,41 +82,104 @@ func (m message) webhook() *slack.WebhookMessage {
 // actionShow is the action ID prefix of the buttons that show another section.
 const actionShow = "show_section"
 
-// answerMessage renders the best result of ans, and the next ones as buttons. With no result
-// it says so and lists the topics.
-func answerMessage(ans index.Answer) message {
+// maxAfterSection is how many blocks may follow a section's own: the "Related:" line and its
+// buttons.
+const maxAfterSection = 2
+
+// A renderer turns answers into messages. Converting a section's Markdown and encoding its
+// blocks is most of the work of an answer and always gives the same result, so it keeps the
+// blocks of the sections it rendered last; what is searched, and which sections answer, is
+// worked out anew for every question.
+type renderer struct {
+	related  slack.Block // "Related:", above the buttons
+	mu       sync.Mutex
+	sections map[string]renderedSection // by section ID
+}
+
+// A renderedSection is a section's header, text and source line, encoded, and the pieces
+// of a button that shows it.
+type renderedSection struct {
+	from                    index.Result // what it was rendered from, to know it is still the same
+	blocks                  []slack.Block
+	fallback                string
+	buttonText, buttonValue []byte // JSON
+}
+
+// renderCacheSize bounds the sections kept: a few hundred are asked about most.
+const renderCacheSize = 512
+
+func newRenderer() *renderer {
+	return &renderer{
+		related:  encoded(slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "Related:", false, false))),
+		sections: make(map[string]renderedSection),
+	}
+}
+
+// answer renders the best result of ans, and the next ones as buttons. With no result it
+// says so and lists the topics.
+func (rn *renderer) answer(ans index.Answer) message {
 	if len(ans.Results) == 0 {
 		return noMatchMessage(ans.Query, ans.Topics)
 	}
-	best := ans.Results[0]
-	var more []slack.Block
-	if len(ans.Results) > 1 {
-		var buttons []slack.BlockElement
-		for i, r := range ans.Results[1:] {
-			if len(r.ID) > maxButtonValue {
-				continue // never seen in practice: an ID is a path of headings
-			}
-			label := slack.NewTextBlockObject(slack.PlainTextType, truncate(r.Title, maxButtonText), false, false)
-			buttons = append(buttons, slack.NewButtonBlockElement(fmt.Sprintf("%s_%d", actionShow, i), r.ID, label))
+	// The buttons are encoded by hand from pieces kept with each section: they are in
+	// every answer, and encoding/json would cost as much as the search.
+	var buttons bytes.Buffer
+	n := 0
+	for _, r := range ans.Results[1:] {
+		if len(r.ID) > maxButtonValue {
+			continue // never seen in practice: an ID is a path of headings
 		}
-		if len(buttons) > 0 {
-			more = append(more,
-				slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "Related:", false, false)),
-				slack.NewActionBlock("more", buttons...))
+		rs := rn.rendered(r)
+		if n > 0 {
+			buttons.WriteByte(',')
 		}
+		fmt.Fprintf(&buttons, `{"type":"button","text":%s,"action_id":"%s_%d","value":%s}`, rs.buttonText, actionShow, n, rs.buttonValue)
+		n++
 	}
-	return sectionMessage(best, more...)
+	if n == 0 {
+		return rn.section(ans.Results[0])
+	}
+	actions := encodedBlock{Block: slack.NewActionBlock("more"),
+		json: []byte(`{"type":"actions","block_id":"more","elements":[` + buttons.String() + `]}`)}
+	return rn.section(ans.Results[0], rn.related, actions)
 }
 
-// sectionMessage renders one result: its title, its text in as many sections as it needs,
-// where it comes from, then the blocks of after.
-func sectionMessage(r index.Result, after ...slack.Block) message {
+// rendered returns the rendering of r, from the cache or made now.
+func (rn *renderer) rendered(r index.Result) renderedSection {
+	rn.mu.Lock()
+	rs, ok := rn.sections[r.ID]
+	rn.mu.Unlock()
+	if ok && sameSection(rs.from, r) {
+		return rs
+	}
+	rs = renderSection(r)
+	rn.mu.Lock()
+	if len(rn.sections) >= renderCacheSize {
+		clear(rn.sections)
+	}
+	rn.sections[r.ID] = rs
+	rn.mu.Unlock()
+	return rs
+}
+
+// section renders one result: its title, its text in as many sections as it needs, where it
+// comes from, then the blocks of after (at most maxAfterSection).
+func (rn *renderer) section(r index.Result, after ...slack.Block) message {
+	rs := rn.rendered(r)
+	return message{Text: rs.fallback, Blocks: append(slices.Clip(rs.blocks), after...)}
+}
+
+func sameSection(a, b index.Result) bool {
+	return a.Title == b.Title && a.Text == b.Text && a.Source == b.Source && slices.Equal(a.Path, b.Path)
+}
+
+func renderSection(r index.Result) renderedSection {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(r.Title, maxHeaderText), false, false)),
 	}
 	body := mrkdwn(r.Text)
-	// Room for the header, the source line and what comes after.
-	room := maxBlocks - len(blocks) - 1 - len(after)
+	// Room for the header, the source line and what may come after.
+	room := maxBlocks - len(blocks) - 1 - maxAfterSection
 	chunks := split(body, maxSectionText)
 	if len(chunks) > room {
 		chunks = chunks[:room]
@@ -85,8 +190,29 @@ func sectionMessage(r index.Result, after ...slack.Block) message {
 	}
 	source := escape(strings.Join(append([]string{r.Source}, r.Path...), " › "))
 	blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, ":book: "+truncate(source, maxSectionText), false, false)))
-	blocks = append(blocks, after...)
-	return message{Text: fallback(escape(r.Title), body), Blocks: blocks}
+	for i, b := range blocks {
+		blocks[i] = encoded(b)
+	}
+	var text, value bytes.Buffer
+	writeJSON(&text, slack.NewTextBlockObject(slack.PlainTextType, truncate(r.Title, maxButtonText), false, false))
+	writeJSON(&value, r.ID)
+	return renderedSection{from: r, blocks: blocks, fallback: fallback(escape(r.Title), body),
+		buttonText: text.Bytes(), buttonValue: value.Bytes()}
+}
+
+// An encodedBlock is a block already encoded as JSON, to be written as it is.
+type encodedBlock struct {
+	slack.Block
+	json []byte
+}
+
+func (b encodedBlock) MarshalJSON() ([]byte, error) { return b.json, nil }
+
+// encoded returns b encoded once and for all.
+func encoded(b slack.Block) slack.Block {
+	var buf bytes.Buffer
+	writeJSON(&buf, b)
+	return encodedBlock{Block: b, json: buf.Bytes()}
 }
 
 // noMatchMessage says kindly that nothing answers question, and what can be asked.

@@ -45,13 +45,14 @@ func TestRenderGolden(t *testing.T) {
 	long := index.Result{ID: "guide/long", Title: "A Long Section With <Angle> & Ampersand", Source: "guide.md", Path: []string{"Guide", "A Long Section With <Angle> & Ampersand"},
 		Text: strings.Repeat("A paragraph about **integrations**, with `code`, a [link](https://example.com/a|b) and <!channel>.\n\n", 80) +
 			"```\nfunc main() { fmt.Println(\"<@U1>\") }\n```\n\n- one\n- two\n\n1. first\n2. second\n"}
+	rn := newRenderer()
 	tests := map[string]message{
-		"answer":      answerMessage(search("which one scales better?")),
-		"comparison":  answerMessage(search("api vs integration")),
-		"no-match":    answerMessage(search("<!channel> where is the <@U123> pizza?")),
+		"answer":      rn.answer(search("which one scales better?")),
+		"comparison":  rn.answer(search("api vs integration")),
+		"no-match":    rn.answer(search("<!channel> where is the <@U123> pizza?")),
 		"usage":       usageMessage(search("").Topics),
-		"long":        sectionMessage(long),
-		"button-show": sectionMessage(search("complexity").Results[0]),
+		"long":        rn.section(long),
+		"button-show": rn.section(search("complexity").Results[0]),
 	}
 	for name, msg := range tests {
 		t.Run(name, func(t *testing.T) {

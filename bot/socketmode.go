@@ -81,14 +81,14 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 			b.ack(ctx, client, evt.Request, nil)
 			return
 		}
-		msg := b.command(ctx, cmd).webhook()
-		if err := b.ack(ctx, client, evt.Request, msg); err != nil && cmd.ResponseURL != "" {
+		msg := b.command(ctx, cmd)
+		if err := b.ack(ctx, client, evt.Request, json.RawMessage(msg.ephemeralJSON())); err != nil && cmd.ResponseURL != "" {
 			// Too big for an acknowledgement (20 KB): acknowledged empty, sent to the
 			// command's response URL instead.
 			b.ack(ctx, client, evt.Request, nil)
 			url := cmd.ResponseURL
 			b.replies.enqueue(reply{what: "slash command answer", do: func(ctx context.Context) error {
-				return slack.PostWebhookCustomHTTPContext(ctx, url, b.http, msg)
+				return b.respond(ctx, url, msg)
 			}})
 		}
 	case socketmode.EventTypeInteractive:

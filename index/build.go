@@ -27,7 +27,7 @@ import (
 const (
 	// formatVersion is bumped whenever the mapping or what is indexed changes, so that a
 	// persisted index built by an older version is rebuilt.
-	formatVersion = "apiorint-index-2"
+	formatVersion = "apiorint-index-3"
 	hashKey       = "apiorint:content-hash"
 	statsKey      = "apiorint:stats"
 
@@ -72,7 +72,6 @@ func learn(docs map[string]document, synonyms []knowledge.Synonym) (textStats, e
 	}
 	for _, d := range docs {
 		count(fieldTitle, d.Title)
-		count(fieldPath, d.Path)
 		count(fieldBody, d.Body)
 	}
 	for _, r := range synonyms {
@@ -95,7 +94,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		return nil, fmt.Errorf("index mapping: %w", err)
 	}
 	doc := bleve.NewDocumentStaticMapping()
-	for _, name := range []string{fieldTitle, fieldPath, fieldBody} {
+	for _, name := range []string{fieldTitle, fieldBody} {
 		// Only the terms are needed: the text itself is kept in Go, so nothing is stored.
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = en.AnalyzerName
@@ -272,7 +271,6 @@ func contentHash(docs map[string]document, synonyms []knowledge.Synonym) []byte 
 	for _, id := range ids {
 		field(id)
 		field(docs[id].Title)
-		field(docs[id].Path)
 		field(docs[id].Body)
 	}
 	for _, r := range synonyms {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	bleveindex "github.com/blevesearch/bleve_index_api"
 )
 
 // An engine is one Bleve index and what the search knows of its words.
@@ -21,6 +24,9 @@ type engine struct {
 	stats    *search.BM25Stats
 	terms    map[string]termKind // every analysed term the index or the synonyms know
 	spelling *spelling
+	// synonyms is what Bleve's thesaurus expands each term to, field by field: looked up
+	// once here rather than for every question, and handed to each search.
+	synonyms search.FieldTermSynonymMap
 }
 
 // termKind says where a term is known from.
@@ -55,7 +61,54 @@ func (ix *Index) openEngine(ctx context.Context, m mapping.IndexMapping, docs ma
 		e.bleve.Close()
 		return nil, err
 	}
+	if e.synonyms, err = ix.expandSynonyms(ctx, e.bleve, m, synonyms); err != nil {
+		e.bleve.Close()
+		return nil, err
+	}
 	return &e, nil
+}
+
+// expandSynonyms asks Bleve, with its own query.ExtractSynonyms, what every word of the
+// synonym rules expands to in each field: the lookups Bleve would otherwise repeat in its
+// thesaurus for each term of each question.
+func (ix *Index) expandSynonyms(ctx context.Context, idx bleve.Index, m mapping.IndexMapping, synonyms []knowledge.Synonym) (search.FieldTermSynonymMap, error) {
+	sm, ok := m.(mapping.SynonymMapping)
+	if !ok {
+		return nil, nil
+	}
+	q := bleve.NewDisjunctionQuery()
+	for _, r := range synonyms {
+		for _, w := range slices.Concat(r.Input, r.Words) {
+			for _, t := range ix.analyze(w) {
+				for _, field := range []string{fieldTitle, fieldBody} {
+					tq := bleve.NewTermQuery(t)
+					tq.SetField(field)
+					q.AddQuery(tq)
+				}
+			}
+		}
+	}
+	adv, err := idx.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("index: synonyms: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("index: synonyms: %w", err)
+	}
+	defer r.Close()
+	tr, ok := r.(bleveindex.ThesaurusReader)
+	if !ok {
+		return nil, errors.New("index: synonyms: the index keeps no thesaurus")
+	}
+	fts, err := query.ExtractSynonyms(ctx, sm, tr, q, nil)
+	if err != nil {
+		return nil, fmt.Errorf("index: synonyms: %w", err)
+	}
+	if fts == nil {
+		fts = search.FieldTermSynonymMap{}
+	}
+	return fts, nil
 }
 
 func (e *engine) close() error { return e.bleve.Close() }
@@ -64,7 +117,7 @@ func (e *engine) close() error { return e.bleve.Close() }
 // unknown ones.
 func (ix *Index) learnTerms(idx bleve.Index, synonyms []knowledge.Synonym) (map[string]termKind, error) {
 	terms := make(map[string]termKind)
-	for _, field := range []string{fieldTitle, fieldPath, fieldBody} {
+	for _, field := range []string{fieldTitle, fieldBody} {
 		dict, err := idx.FieldDict(field)
 		if err != nil {
 			return nil, fmt.Errorf("index: terms of %s: %w", field, err)

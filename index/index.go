@@ -30,9 +30,10 @@ type Index struct {
 	analyzer analysis.Analyzer
 	weights  weights
 
-	sections map[string]knowledge.Section // by ID: every section that can be an answer
-	children map[string][]string          // group section ID → its sub-sections, in order
-	topics   []string
+	sections  map[string]knowledge.Section // by ID: every section that can be an answer
+	children  map[string][]string          // group section ID → its sub-sections, in order
+	summaries map[string]string            // group section ID → the first sentence of each sub-section
+	topics    []string
 
 	// article searches the embedded article alone, library everything: a question whose
 	// every word the article knows is the article's to answer, however many other sections
@@ -40,28 +41,28 @@ type Index struct {
 	article, library *engine
 
 	fillers map[string]bool
-	phrases []phrase
+	phrases map[string][]phrase // by their first word
 }
 
 type phrase struct {
+	rule  int      // which line of phrases.txt: one rule counts once
 	words []string // "when", "to", "use"
-	adds  string   // what the phrase means, as words to search for: "choosing"
+	adds  []string // what the phrase means, as terms to search for: "choos"
 }
 
 // The fields of a document, and the synonym source they share.
 const (
 	fieldTitle = "title"
-	fieldPath  = "path"
 	fieldBody  = "body"
 
 	synonymSource     = "synonyms"
 	synonymCollection = "synonyms"
 )
 
-// document is what Bleve indexes for a section.
+// document is what Bleve indexes for a section: its title, and its text after its parent
+// headings, which say what the text is about ("Kafka" for "Setup" under "# Kafka").
 type document struct {
 	Title string `json:"title"`
-	Path  string `json:"path,omitempty"`
 	Body  string `json:"body,omitempty"`
 }
 
@@ -73,10 +74,12 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 		log = slog.New(slog.DiscardHandler)
 	}
 	ix := &Index{
-		sections: make(map[string]knowledge.Section, len(lib.Sections)),
-		children: make(map[string][]string),
-		fillers:  make(map[string]bool, len(lib.Fillers)),
-		weights:  defaultWeights,
+		sections:  make(map[string]knowledge.Section, len(lib.Sections)),
+		children:  make(map[string][]string),
+		summaries: make(map[string]string),
+		fillers:   make(map[string]bool, len(lib.Fillers)),
+		weights:   defaultWeights,
+		phrases:   make(map[string][]phrase),
 	}
 	docs := ix.collect(lib.Sections)
 	if len(docs) == 0 {
@@ -85,20 +88,19 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 	for _, w := range lib.Fillers {
 		ix.fillers[w] = true
 	}
-	for _, p := range lib.Phrases {
-		adds := strings.Join(p.Words, " ")
-		for _, in := range p.Input {
-			if ws := words(in); len(ws) > 0 {
-				ix.phrases = append(ix.phrases, phrase{words: ws, adds: adds})
-			}
-		}
-	}
-
 	m, err := newMapping()
 	if err != nil {
 		return nil, err
 	}
 	ix.analyzer = m.AnalyzerNamed(en.AnalyzerName)
+	for i, p := range lib.Phrases {
+		adds := ix.analyze(strings.Join(p.Words, " "))
+		for _, in := range p.Input {
+			if ws := words(in); len(ws) > 0 {
+				ix.phrases[ws[0]] = append(ix.phrases[ws[0]], phrase{rule: i, words: ws, adds: adds})
+			}
+		}
+	}
 	synonyms := ix.dropSelfSynonyms(lib.Synonyms)
 	articleDocs := make(map[string]document)
 	for id, d := range docs {
@@ -151,7 +153,7 @@ func (ix *Index) collect(sections []knowledge.Section) map[string]document {
 	for _, s := range sections {
 		switch k := kids[place(s.Source, s.Path)]; {
 		case s.Body != "":
-			docs[s.ID] = document{Title: s.Title, Path: strings.Join(s.Path[:len(s.Path)-1], " "), Body: s.Body}
+			docs[s.ID] = document{Title: s.Title, Body: strings.Join(append(s.Path[:len(s.Path)-1:len(s.Path)-1], s.Body), "\n")}
 			ix.topics = append(ix.topics, s.Title)
 		case len(k) > 1:
 			docs[s.ID] = document{Title: s.Title}
@@ -160,6 +162,15 @@ func (ix *Index) collect(sections []knowledge.Section) map[string]document {
 			continue
 		}
 		ix.sections[s.ID] = s
+	}
+	for id, kids := range ix.children {
+		var subs []knowledge.Section
+		for _, k := range kids {
+			if sub, ok := ix.sections[k]; ok {
+				subs = append(subs, sub)
+			}
+		}
+		ix.summaries[id] = summary(subs)
 	}
 	return docs
 }

@@ -51,9 +51,9 @@ type Result struct {
 
 // weights say how much a match counts, by field and by how the word was found.
 type weights struct {
-	// A question that names a section's title is after that section; its parent headings
-	// say less, and its text less again.
-	title, path, body float64
+	// A question that names a section's title is after that section; its text (and its
+	// parent headings) say less.
+	title, body float64
 	// A typo's guess weighs less than any word as typed, so a near miss never beats an exact
 	// match.
 	typo float64
@@ -66,7 +66,7 @@ type weights struct {
 	phrase float64
 }
 
-var defaultWeights = weights{title: 3, path: 1, body: 1, typo: 0.4, synonym: 3, phrase: 1}
+var defaultWeights = weights{title: 3, body: 1, typo: 0.4, synonym: 3, phrase: 1}
 
 // Search returns the sections that best answer q, or no result when none does with
 // confidence.
@@ -85,9 +85,10 @@ func (ix *Index) Search(ctx context.Context, q Query) (Answer, error) {
 		return ans, nil
 	}
 
-	e, p := ix.article, ix.read(ix.article, q.Text)
+	r := ix.read(q.Text)
+	e, p := ix.article, ix.plan(ix.article, r)
 	if ix.library != ix.article && !ix.covers(p) {
-		e, p = ix.library, ix.read(ix.library, q.Text)
+		e, p = ix.library, ix.plan(ix.library, r)
 	}
 	if !p.confident() {
 		return ans, nil
@@ -136,15 +137,19 @@ func (ix *Index) followWithChildren(results []Result, size int) []Result {
 // summary of them.
 func (ix *Index) result(s knowledge.Section, score float64) Result {
 	r := Result{ID: s.ID, Title: s.Title, Score: score, Text: s.Body, Path: s.Path, Source: s.Source}
-	if kids := ix.children[s.ID]; len(kids) > 0 {
-		var b strings.Builder
-		for _, id := range kids {
-			c := ix.sections[id]
-			fmt.Fprintf(&b, "- **%s**: %s\n", c.Title, firstSentence(c.Body))
-		}
-		r.Text = strings.TrimSpace(b.String())
+	if sum, ok := ix.summaries[s.ID]; ok {
+		r.Text = sum
 	}
 	return r
+}
+
+// summary is the text of a heading with sub-sections only: the first sentence of each.
+func summary(kids []knowledge.Section) string {
+	var b strings.Builder
+	for _, c := range kids {
+		fmt.Fprintf(&b, "- **%s**: %s\n", c.Title, firstSentence(c.Body))
+	}
+	return strings.TrimSpace(b.String())
 }
 
 var sentenceEnd = regexp.MustCompile(`[.!?](\s|$)`)
@@ -161,12 +166,13 @@ func firstSentence(md string) string {
 
 // A plan is a question read for searching: its words sorted into those the knowledge uses,
 // spelling guesses for those it does not, and those it has never seen.
+// The words are kept as the terms Bleve indexes (lower case, stemmed).
 type plan struct {
 	exact    []string // words as typed that some section uses
 	synonyms []string // words as typed that only a synonym rule knows ("faster")
 	phrased  []string // words that phrases of the question add
 	guesses  []string // known words that misspelt words most likely meant
-	typos    []string // the misspelt words, as typed
+	typos    []string // the misspelt words, as typed (not terms)
 	known    int      // words recognised, as typed or through a guess, and phrases found
 	unknown  int      // words the knowledge has never seen
 	topical  bool     // a word as typed, or a phrase, names what the knowledge is about
@@ -193,49 +199,70 @@ func (ix *Index) covers(p plan) bool {
 	return true
 }
 
-// read turns a question into a plan for engine e: Slack markup removed, phrases recognised,
-// filler words and stop words set aside, and each remaining word looked up as typed or as a
-// likely typo.
-func (ix *Index) read(e *engine, question string) plan {
-	var p plan
+// A reading is a question taken apart for searching, before any engine looks at it: its
+// phrases recognised, and each other word with its terms (or none, for a filler or a stop
+// word).
+type reading struct {
+	phrased []string   // terms that the question's phrases stand for
+	phrases int        // how many phrase rules the question holds
+	words   []string   // the other words, as typed (lower case)
+	terms   [][]string // their terms, word by word
+}
+
+// read takes a question apart: Slack markup removed, phrases recognised, filler words and
+// stop words set aside.
+func (ix *Index) read(question string) reading {
+	var r reading
 	ws := words(stripSlackMarkup(question))
 	// A phrase stands for what it means: its words are not searched for themselves, so that
 	// the "use" of "when should I use an api" does not pull in "Common Use Cases For APIs".
 	said := make([]bool, len(ws))
-	for _, ph := range ix.phrases {
-		if slices.Contains(p.phrased, ph.adds) {
-			continue
-		}
-		if at := indexOf(ws, ph.words); at >= 0 {
-			p.phrased = append(p.phrased, ph.adds)
-			p.known++
-			p.topical = true
-			for i := range ph.words {
-				said[at+i] = true
+	var found []int // the phrase rules found, each once
+	for at, w := range ws {
+		for _, ph := range ix.phrases[w] {
+			if !slices.Contains(found, ph.rule) && at+len(ph.words) <= len(ws) && slices.Equal(ws[at:at+len(ph.words)], ph.words) {
+				found = append(found, ph.rule)
+				r.phrased = append(r.phrased, ph.adds...)
+				for i := range ph.words {
+					said[at+i] = true
+				}
 			}
 		}
 	}
+	r.phrases = len(found)
 	for i, w := range ws {
 		if said[i] || ix.fillers[w] {
 			continue
 		}
-		terms := ix.analyze(w)
-		if len(terms) == 0 {
-			continue // a stop word
+		if terms := ix.analyze(w); len(terms) > 0 {
+			r.words = append(r.words, w)
+			r.terms = append(r.terms, terms)
 		}
+	}
+	return r
+}
+
+// plan sorts the words of a reading by what engine e knows of them: used by a section,
+// known to a synonym rule, a likely typo of a word it knows, or unknown.
+func (ix *Index) plan(e *engine, r reading) plan {
+	p := plan{phrased: r.phrased, known: r.phrases, topical: r.phrases > 0}
+	for i, w := range r.words {
+		terms := r.terms[i]
 		kind := e.terms[terms[0]]
 		switch {
 		case kind&indexed != 0:
-			p.exact = append(p.exact, w)
+			p.exact = append(p.exact, terms...)
 		case kind&synonym != 0:
-			p.synonyms = append(p.synonyms, w)
+			p.synonyms = append(p.synonyms, terms...)
 		default:
 			guesses := e.spelling.suggest(w, 2)
 			if len(guesses) == 0 {
 				p.unknown++
 				continue
 			}
-			p.guesses = append(p.guesses, guesses...)
+			for _, g := range guesses {
+				p.guesses = append(p.guesses, ix.analyze(g)...)
+			}
 			p.typos = append(p.typos, w)
 		}
 		p.known++
@@ -244,46 +271,35 @@ func (ix *Index) read(e *engine, question string) plan {
 	return p
 }
 
-// indexOf returns where the words of phrase first occur in ws, one after another, or -1.
-func indexOf(ws, phrase []string) int {
-	for i := 0; i+len(phrase) <= len(ws); i++ {
-		if slices.Equal(ws[i:i+len(phrase)], phrase) {
-			return i
-		}
-	}
-	return -1
-}
-
 // request is the Bleve search for a plan on e, scored with e's own BM25 statistics.
 func (ix *Index) request(e *engine, p plan, size int) *bleve.SearchRequest {
 	req := bleve.NewSearchRequestOptions(p.query(ix.weights), size, 0, false)
-	req.PreSearchData = map[string]any{search.BM25PreSearchDataKey: e.stats}
+	req.PreSearchData = map[string]any{search.BM25PreSearchDataKey: e.stats, search.SynonymPreSearchDataKey: e.synonyms}
 	return req
 }
 
-// query is the Bleve query for a plan: every word against every field, each field and
-// guesses weighted as above. Built from match queries, never from a query string, so nothing
-// a user types is Bleve syntax.
+// query is the Bleve query for a plan: every term against every field, each field and each
+// kind of term weighted as above, as Bleve's match queries would do it but without analysing
+// the question again for each field. Nothing a user types is Bleve syntax.
 func (p plan) query(w weights) query.Query {
 	q := bleve.NewDisjunctionQuery()
-	add := func(text string, weight float64) {
-		if text == "" {
-			return
-		}
-		for _, f := range []struct {
-			name  string
-			boost float64
-		}{{fieldTitle, w.title}, {fieldPath, w.path}, {fieldBody, w.body}} {
-			m := bleve.NewMatchQuery(text)
-			m.SetField(f.name)
-			m.SetBoost(f.boost * weight)
-			q.AddQuery(m)
+	add := func(terms []string, weight float64) {
+		for _, t := range terms {
+			for _, f := range [...]struct {
+				name  string
+				boost float64
+			}{{fieldTitle, w.title}, {fieldBody, w.body}} {
+				tq := bleve.NewTermQuery(t)
+				tq.SetField(f.name)
+				tq.SetBoost(f.boost * weight)
+				q.AddQuery(tq)
+			}
 		}
 	}
-	add(strings.Join(p.exact, " "), 1)
-	add(strings.Join(p.synonyms, " "), w.synonym)
-	add(strings.Join(p.phrased, " "), w.phrase)
-	add(strings.Join(p.guesses, " "), w.typo)
+	add(p.exact, 1)
+	add(p.synonyms, w.synonym)
+	add(p.phrased, w.phrase)
+	add(p.guesses, w.typo)
 	return q
 }
 
@@ -294,6 +310,9 @@ var slackMarkup = regexp.MustCompile(`<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>`)
 // stripSlackMarkup removes mentions, channels and bare links, keeps the label of a link, and
 // decodes the three entities Slack escapes.
 func stripSlackMarkup(text string) string {
+	if !strings.ContainsAny(text, "<&") {
+		return text
+	}
 	text = slackMarkup.ReplaceAllStringFunc(text, func(m string) string {
 		sub := slackMarkup.FindStringSubmatch(m)
 		if sub[1] == "" && sub[3] != "" {
@@ -301,5 +320,8 @@ func stripSlackMarkup(text string) string {
 		}
 		return " " // a mention, a channel or an address is not part of the question
 	})
-	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Replace(text)
+	return slackEntities.Replace(text)
 }
+
+// slackEntities decodes the three entities Slack escapes in message text.
+var slackEntities = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")

@@ -150,11 +150,11 @@ func (s *spelling) suggest(word string, limit int) []string {
 	}
 	var found []candidate
 	k := keyOf(word)
-	typed := []rune(word)
+	var d editDistance
 	for n := k.len - edits; n <= k.len+edits; n++ {
 		for _, w := range s.buckets[bucketKey{k.first, n}] {
-			if d := distance(typed, []rune(w), edits); d <= edits {
-				found = append(found, candidate{w, d, s.count[w]})
+			if dist := d.within(word, w, edits); dist <= edits {
+				found = append(found, candidate{w, dist, s.count[w]})
 			}
 		}
 	}
@@ -171,29 +171,39 @@ func (s *spelling) suggest(word string, limit int) []string {
 	return out
 }
 
-// distance is the optimal string alignment distance between a and b (insertions, deletions,
-// substitutions and swaps of two neighbours each count one), or max+1 once it must exceed max.
-func distance(a, b []rune, max int) int {
-	if abs(len(a)-len(b)) > max {
+// editDistance computes optimal string alignment distances (insertions, deletions,
+// substitutions and swaps of two neighbours each count one), reusing its memory from one
+// word to the next.
+type editDistance struct {
+	a, b             []rune
+	prev2, prev, cur []int
+}
+
+// within returns the distance between a and b, or max+1 once it must exceed max.
+func (d *editDistance) within(a, b string, max int) int {
+	d.a, d.b = append(d.a[:0], []rune(a)...), append(d.b[:0], []rune(b)...)
+	ra, rb := d.a, d.b
+	if abs(len(ra)-len(rb)) > max {
 		return max + 1
 	}
-	// Three rows of the dynamic programming table: two back for swaps.
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	n := len(rb) + 1
+	if cap(d.cur) < n {
+		d.prev2, d.prev, d.cur = make([]int, n), make([]int, n), make([]int, n)
+	}
+	prev2, prev, cur := d.prev2[:n], d.prev[:n], d.cur[:n]
 	for j := range prev {
 		prev[j] = j
 	}
-	for i := 1; i <= len(a); i++ {
+	for i := 1; i <= len(ra); i++ {
 		cur[0] = i
 		best := cur[0]
-		for j := 1; j <= len(b); j++ {
+		for j := 1; j <= len(rb); j++ {
 			cost := 1
-			if a[i-1] == b[j-1] {
+			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
 				cur[j] = min(cur[j], prev2[j-2]+1)
 			}
 			best = min(best, cur[j])
@@ -203,7 +213,7 @@ func distance(a, b []rune, max int) int {
 		}
 		prev2, prev, cur = prev, cur, prev2
 	}
-	return prev[len(b)]
+	return prev[len(rb)]
 }
 
 func abs(n int) int {
