@@ -17,7 +17,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-func articleIndex(t *testing.T) *index.Index {
+func articleIndex(t testing.TB) *index.Index {
 	t.Helper()
 	lib, err := knowledge.Load("")
 	if err != nil {
