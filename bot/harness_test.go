@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -51,6 +52,22 @@ type harness struct {
 	log   *syncBuffer
 	stop  context.CancelFunc
 	done  chan error
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// shutdown stops the bot as SIGTERM would and returns what Serve returned.
+func (h *harness) shutdown() error {
+	h.stopOnce.Do(func() {
+		h.stop()
+		select {
+		case h.stopErr = <-h.done:
+		case <-time.After(30 * time.Second):
+			h.stopErr = errors.New("the bot did not stop")
+		}
+	})
+	return h.stopErr
 }
 
 type mode int
@@ -85,11 +102,8 @@ func start(t *testing.T, m mode, search bot.Searcher, opts bot.Options) *harness
 	h := &harness{t: t, slack: fake, bot: b, url: "http://" + ln.Addr().String(), log: logs, stop: cancel, done: make(chan error, 1)}
 	go func() { h.done <- b.Serve(ctx, ln) }()
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-h.done:
-		case <-time.After(30 * time.Second):
-			t.Error("the bot did not stop")
+		if err := h.shutdown(); err != nil {
+			t.Error(err)
 		}
 		if t.Failed() {
 			t.Logf("bot log:\n%s", logs.String())

@@ -49,6 +49,9 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 		if p := recover(); p != nil {
 			b.metrics.panics.Inc()
 			b.log.Error("panic in Socket Mode handler", "type", evt.Type, "panic", p)
+			// Acknowledged all the same (again, if it was already), or Slack would send it
+			// back to fail the same way.
+			b.ack(ctx, client, evt.Request, nil)
 		}
 	}()
 	switch evt.Type {

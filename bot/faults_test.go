@@ -1,0 +1,161 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apiorint/apiorint/bot"
+	"github.com/apiorint/apiorint/bot/fakeslack"
+	"github.com/apiorint/apiorint/index"
+)
+
+// panicky is a searcher that fails in the worst way.
+type panicky struct{}
+
+func (panicky) Search(context.Context, index.Query) (index.Answer, error) { panic("search exploded") }
+
+// TestPanicsAreRecovered: a panic while answering is a 500 for that request, a log line and
+// a count; the bot goes on serving, over HTTP and Socket Mode alike.
+func TestPanicsAreRecovered(t *testing.T) {
+	for _, m := range []mode{httpMode, socketMode} {
+		h := start(t, m, panicky{}, bot.Options{})
+		if m == httpMode {
+			if code, _ := h.command("what is an api"); code != http.StatusInternalServerError {
+				t.Errorf("status %d, want 500", code)
+			}
+		} else {
+			h.slack.Send("slash_commands", slashPayload("what is an api", h.slack.ResponseURL("x")), 0)
+		}
+		h.event(callback("EvPanic", mention("<@U0BOT> api", "C1", "1.1", ""))) // a panic in a reply worker
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(h.metrics(), "apiorint_panics_total 2") {
+			if time.Now().After(deadline) {
+				t.Fatalf("panics not counted:\n%s", h.metrics())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !strings.Contains(h.log.String(), "search exploded") {
+			t.Error("the panic was not logged")
+		}
+		res, err := http.Get(h.url + "/healthz")
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("not serving after panics: %v %v", res, err)
+		}
+		res.Body.Close()
+	}
+}
+
+// TestSlackTimesOut: chat.postMessage answers after the HTTP client's timeout. The reply is
+// given up on (not retried: it may have been posted), logged and counted.
+func TestSlackTimesOut(t *testing.T) {
+	h := start(t, httpMode, nil, bot.Options{HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}})
+	h.slack.SetPostDelay(time.Second)
+	h.event(callback("EvSlow", mention("<@U0BOT> complexity", "C1", "2.1", "")))
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(h.metrics(), `apiorint_replies_total{result="failed"} 1`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the timeout was not counted:\n%s", h.metrics())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if calls := h.slack.Calls("chat.postMessage"); calls != 1 {
+		t.Errorf("%d calls, want 1", calls)
+	}
+	if !strings.Contains(h.log.String(), "reply failed") {
+		t.Error("not logged")
+	}
+}
+
+// TestFullQueueDropsAndCounts: with one worker stuck on a slow Slack and a queue of one,
+// further mentions are still acknowledged at once, and what does not fit is dropped and
+// counted rather than waited for.
+func TestFullQueueDropsAndCounts(t *testing.T) {
+	h := start(t, httpMode, nil, bot.Options{Workers: 1, QueueSize: 1})
+	h.slack.SetPostDelay(time.Second)
+	for i := range 5 {
+		start := time.Now()
+		if code := h.event(callback(fmt.Sprintf("EvQ%d", i), mention("<@U0BOT> api", "C1", fmt.Sprintf("3.%d", i), ""))); code != 200 {
+			t.Fatalf("status %d", code)
+		}
+		if took := time.Since(start); took > 300*time.Millisecond {
+			t.Errorf("acknowledged in %v", took)
+		}
+	}
+	if m := h.metrics(); !strings.Contains(m, `apiorint_replies_total{result="dropped"}`) {
+		t.Errorf("no drop counted:\n%s", m)
+	}
+}
+
+// TestBurstOfMentions: 200 mentions at once are each acknowledged within 3 s and answered
+// exactly once.
+func TestBurstOfMentions(t *testing.T) {
+	h := start(t, httpMode, nil, bot.Options{})
+	const n = 200
+	var wg sync.WaitGroup
+	slow := make(chan time.Duration, n)
+	for i := range n {
+		wg.Go(func() {
+			start := time.Now()
+			if code := h.event(callback(fmt.Sprintf("EvB%d", i), mention("<@U0BOT> which one scales better?", "CB", fmt.Sprintf("%d.0001", 100+i), ""))); code != 200 {
+				t.Errorf("status %d", code)
+			}
+			slow <- time.Since(start)
+		})
+	}
+	wg.Wait()
+	close(slow)
+	for took := range slow {
+		if took > 3*time.Second {
+			t.Errorf("acknowledged after %v", took)
+		}
+	}
+	posts, err := h.slack.WaitPosts(n, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	answered := map[string]int{}
+	for _, p := range h.slack.Posts() {
+		answered[p.ThreadTS]++
+	}
+	if len(posts) != n || len(answered) != n {
+		t.Errorf("%d posts for %d threads, want %d each", len(h.slack.Posts()), len(answered), n)
+	}
+}
+
+// TestShutdownFinishesReplies: stopping the bot (as SIGTERM does) lets the replies in
+// flight be delivered before Serve returns.
+func TestShutdownFinishesReplies(t *testing.T) {
+	h := start(t, httpMode, nil, bot.Options{})
+	h.slack.SetPostDelay(300 * time.Millisecond)
+	for i := range 10 {
+		h.event(callback(fmt.Sprintf("EvS%d", i), mention("<@U0BOT> api", "C1", fmt.Sprintf("4.%d", i), "")))
+	}
+	if err := h.shutdown(); err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if n := len(h.slack.Posts()); n != 10 {
+		t.Errorf("%d of 10 replies delivered before stopping", n)
+	}
+}
+
+// TestAuthRefusedAtStart: a bad or revoked token stops the bot before it serves anything.
+func TestAuthRefusedAtStart(t *testing.T) {
+	for _, code := range []string{"invalid_auth", "token_revoked", "account_inactive"} {
+		t.Run(code, func(t *testing.T) {
+			fake := fakeslack.New()
+			defer fake.Close()
+			fake.RefuseAuth(code)
+			cfg := bot.Config{BotToken: fakeslack.BotToken, SigningSecret: secret, APIURL: fake.APIURL, ListenAddr: "127.0.0.1:0"}
+			err := bot.New(cfg, article(t), bot.Options{}).Run(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN was refused by Slack ("+code+")") {
+				t.Errorf("error %v", err)
+			}
+		})
+	}
+}
