@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/apiorint/apiorint/knowledge"
@@ -164,13 +165,13 @@ func (ix *Index) collect(sections []knowledge.Section) map[string]document {
 		ix.sections[s.ID] = s
 	}
 	for id, kids := range ix.children {
-		var subs []knowledge.Section
-		for _, k := range kids {
-			if sub, ok := ix.sections[k]; ok {
-				subs = append(subs, sub)
-			}
+		// Only sub-sections that are answers themselves are summarised and offered.
+		kids = slices.DeleteFunc(kids, func(k string) bool { _, ok := ix.sections[k]; return !ok })
+		subs := make([]knowledge.Section, len(kids))
+		for i, k := range kids {
+			subs[i] = ix.sections[k]
 		}
-		ix.summaries[id] = summary(subs)
+		ix.children[id], ix.summaries[id] = kids, summary(subs)
 	}
 	return docs
 }

@@ -29,6 +29,10 @@ const DefaultSize = 3
 // maxSize bounds what a caller may ask for.
 const maxSize = 50
 
+// maxQuestionWords bounds the words of a question that are read: a question is a sentence
+// or two, and a pasted page would otherwise cost a search per word.
+const maxQuestionWords = 64
+
 // An Answer holds the results of a query, best first.
 type Answer struct {
 	Query   string   `json:"query"`
@@ -213,7 +217,11 @@ type reading struct {
 // stop words set aside.
 func (ix *Index) read(question string) reading {
 	var r reading
+	if len(question) > 16*maxQuestionWords {
+		question = question[:16*maxQuestionWords]
+	}
 	ws := words(stripSlackMarkup(question))
+	ws = ws[:min(len(ws), maxQuestionWords)]
 	// A phrase stands for what it means: its words are not searched for themselves, so that
 	// the "use" of "when should I use an api" does not pull in "Common Use Cases For APIs".
 	said := make([]bool, len(ws))

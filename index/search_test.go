@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apiorint/apiorint/index"
 	"github.com/apiorint/apiorint/knowledge"
@@ -138,4 +139,22 @@ func TestSearchConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestLongQuestion: a pasted page is read as its first words, quickly; unknown words in
+// the majority, it gets no answer.
+func TestLongQuestion(t *testing.T) {
+	ix := newArticleIndex(t)
+	q := "which one scales better? " + strings.Repeat("zzyzx qwertyuiop asdfghjkl ", 50000)
+	start := time.Now()
+	ans, err := ix.Search(context.Background(), index.Query{Text: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 100*time.Millisecond {
+		t.Errorf("took %v", took)
+	}
+	if len(ans.Results) != 0 {
+		t.Errorf("answered %q", titles(ans))
+	}
 }
