@@ -171,7 +171,8 @@ func (b *Bot) Serve(ctx context.Context, ln net.Listener) error {
 		close(socketDone)
 	}
 	b.running.Store(true)
-	b.log.Info("apiorint is running", "config", b.cfg.String(), "addr", ln.Addr().String(), "bot_user", b.self.Load().UserID)
+	me := b.self.Load()
+	b.log.Info("apiorint is running", "config", b.cfg.String(), "addr", ln.Addr().String(), "bot_user", me.UserID, "team", me.Team)
 
 	var err error
 	select {

@@ -159,3 +159,21 @@ func TestAuthRefusedAtStart(t *testing.T) {
 		})
 	}
 }
+
+// TestAppTokenRefused: in Socket Mode, an app-level token Slack refuses stops the bot with a
+// message naming SLACK_APP_TOKEN.
+func TestAppTokenRefused(t *testing.T) {
+	fake := fakeslack.New()
+	defer fake.Close()
+	cfg := bot.Config{BotToken: fakeslack.BotToken, AppToken: "xapp-not-the-right-one", APIURL: fake.APIURL, ListenAddr: "127.0.0.1:0"}
+	done := make(chan error, 1)
+	go func() { done <- bot.New(cfg, article(t), bot.Options{}).Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") || strings.Contains(err.Error(), "xapp-not-the-right-one") {
+			t.Errorf("error %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running with a refused app token")
+	}
+}
