@@ -268,9 +268,16 @@ func (ix *Index) plan(e *engine, r reading) plan {
 				p.unknown++
 				continue
 			}
+			var meant []string
 			for _, g := range guesses {
-				p.guesses = append(p.guesses, ix.analyze(g)...)
+				meant = append(meant, ix.analyze(g)...)
 			}
+			if len(meant) == 0 {
+				continue // a stop word misspelt, like "whats"
+			}
+			// A guess never makes a question topical: "reset my password" is not about
+			// REST.
+			p.guesses = append(p.guesses, meant...)
 			p.typos = append(p.typos, w)
 		}
 		p.known++

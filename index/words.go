@@ -9,9 +9,10 @@ import (
 	"unicode/utf8"
 )
 
-// words splits text into lower-case words of letters and digits. Apostrophes are dropped
-// inside a word ("what's" → "whats") and everything else separates words ("e-commerce" →
-// "e", "commerce"), which is how questions are matched against phrases and spellings.
+// words splits text into lower-case words of letters and digits. An apostrophe inside a word
+// stays, as "'" ("What’s" → "what's", which the analyser knows for a stop word); everything
+// else separates words ("e-commerce" → "e", "commerce"). That is how questions are matched
+// against phrases and spellings.
 func words(text string) []string {
 	var out []string
 	for w := range eachWord(text) {
@@ -71,16 +72,20 @@ func eachWord(text string) iter.Seq[string] {
 	}
 }
 
-// lowerWord lower-cases w and drops its apostrophes.
+// lowerWord lower-cases w, writes its apostrophes as "'", and drops those it starts or ends
+// with (quotes, not apostrophes).
 func lowerWord(w string) string {
 	var b strings.Builder
 	b.Grow(len(w))
 	for _, r := range w {
-		if r != '\'' && r != '’' {
+		switch r {
+		case '’':
+			b.WriteByte('\'')
+		default:
 			b.WriteRune(unicode.ToLower(r))
 		}
 	}
-	return b.String()
+	return strings.Trim(b.String(), "'")
 }
 
 // A spelling knows every word the knowledge uses and finds the nearest ones to a misspelt
