@@ -32,13 +32,7 @@ func TestPanicsAreRecovered(t *testing.T) {
 			h.slack.Send("slash_commands", slashPayload("what is an api", h.slack.ResponseURL("x")), 0)
 		}
 		h.event(callback("EvPanic", mention("<@U0BOT> api", "C1", "1.1", ""))) // a panic in a reply worker
-		deadline := time.Now().Add(5 * time.Second)
-		for !strings.Contains(h.metrics(), "apiorint_panics_total 2") {
-			if time.Now().After(deadline) {
-				t.Fatalf("panics not counted:\n%s", h.metrics())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		h.waitMetric("apiorint_panics_total 2", 5*time.Second)
 		if !strings.Contains(h.log.String(), "search exploded") {
 			t.Error("the panic was not logged")
 		}
@@ -56,13 +50,7 @@ func TestSlackTimesOut(t *testing.T) {
 	h := start(t, httpMode, nil, bot.Options{HTTPClient: &http.Client{Timeout: 300 * time.Millisecond}})
 	h.slack.SetPostDelay(time.Second)
 	h.event(callback("EvSlow", mention("<@U0BOT> complexity", "C1", "2.1", "")))
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(h.metrics(), `apiorint_replies_total{result="failed"} 1`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the timeout was not counted:\n%s", h.metrics())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.waitMetric(`apiorint_replies_total{result="failed"} 1`, 10*time.Second)
 	if calls := h.slack.Calls("chat.postMessage"); calls != 1 {
 		t.Errorf("%d calls, want 1", calls)
 	}

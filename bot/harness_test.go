@@ -118,6 +118,18 @@ func start(t *testing.T, m mode, search bot.Searcher, opts bot.Options) *harness
 	return h
 }
 
+// waitMetric waits until the bot's /metrics holds want.
+func (h *harness) waitMetric(want string, timeout time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(h.metrics(), want) {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("metrics never showed %s:\n%s", want, h.metrics())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (h *harness) waitHealthy() {
 	h.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

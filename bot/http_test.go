@@ -260,13 +260,7 @@ func TestHTTPServerErrors(t *testing.T) {
 	h := start(t, httpMode, nil, bot.Options{})
 	h.slack.FailPosts(500, 502, 503, 500)
 	h.event(callback("Ev5xx", mention("<@U0BOT> complexity", "C1", "8.1", "")))
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(h.metrics(), `apiorint_replies_total{result="failed"} 1`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the failure was not counted:\n%s", h.metrics())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	h.waitMetric(`apiorint_replies_total{result="failed"} 1`, 15*time.Second)
 	if calls := h.slack.Calls("chat.postMessage"); calls != 4 {
 		t.Errorf("%d calls, want 4 (one and three retries)", calls)
 	}

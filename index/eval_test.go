@@ -24,8 +24,9 @@ func newArticleIndex(tb testing.TB) *index.Index {
 	return ix
 }
 
-// TestEval holds the search to the quality bar on the evaluation set.
-func TestEval(t *testing.T) {
+// evalCases reads the evaluation set.
+func evalCases(t *testing.T) []index.Case {
+	t.Helper()
 	f, err := os.Open("testdata/eval.tsv")
 	if err != nil {
 		t.Fatal(err)
@@ -35,6 +36,12 @@ func TestEval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cases
+}
+
+// TestEval holds the search to the quality bar on the evaluation set.
+func TestEval(t *testing.T) {
+	cases := evalCases(t)
 	if len(cases) < 60 {
 		t.Fatalf("the evaluation set has %d questions, want at least 60", len(cases))
 	}
@@ -55,15 +62,7 @@ func TestEvalAmongManySections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an index of 20,000 sections")
 	}
-	f, err := os.Open("testdata/eval.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cases, err := index.ParseCases(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cases := evalCases(t)
 	ix, err := index.New(context.Background(), withSynthetic(t, 20000), index.Options{})
 	if err != nil {
 		t.Fatal(err)

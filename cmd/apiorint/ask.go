@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -35,11 +34,7 @@ func ask(ctx context.Context, getenv func(string) string, args []string, stdout,
 	if *n < 1 {
 		return usageError("ask: -n must be at least 1")
 	}
-	log, err := newLogger(getenv, stderr)
-	if err != nil {
-		return err
-	}
-	ix, err := openIndex(ctx, getenv, log)
+	ix, _, err := openIndex(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -61,11 +56,7 @@ func ask(ctx context.Context, getenv func(string) string, args []string, stdout,
 // interactive answers questions from stdin until it ends: the terminal mode for when Slack
 // is not configured. It works the same when stdin is a pipe, without the prompts.
 func interactive(ctx context.Context, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	log, err := newLogger(getenv, stderr)
-	if err != nil {
-		return err
-	}
-	ix, err := openIndex(ctx, getenv, log)
+	ix, _, err := openIndex(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -132,5 +123,3 @@ func isTerminal(r io.Reader) bool {
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
-
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

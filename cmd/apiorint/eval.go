@@ -32,7 +32,7 @@ func eval(ctx context.Context, getenv func(string) string, args []string, stdout
 	if err != nil {
 		return fmt.Errorf("eval: %s: %w", path, err)
 	}
-	ix, err := openIndex(ctx, getenv, discardLogger())
+	ix, _, err := openIndex(ctx, getenv, io.Discard)
 	if err != nil {
 		return err
 	}

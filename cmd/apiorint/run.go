@@ -89,20 +89,23 @@ func slackConfigured(getenv func(string) string) bool {
 	return getenv("SLACK_BOT_TOKEN") != ""
 }
 
-// openIndex loads the knowledge (the article and KNOWLEDGE_DIR) and indexes it, in memory or
-// at INDEX_PATH.
-func openIndex(ctx context.Context, getenv func(string) string, log *slog.Logger) (*index.Index, error) {
-	dir := getenv("KNOWLEDGE_DIR")
-	lib, err := knowledge.Load(dir)
+// openIndex makes the logger LOG_LEVEL and LOG_FORMAT ask for, writing to logs, then loads
+// the knowledge (the article and KNOWLEDGE_DIR) and indexes it, in memory or at INDEX_PATH.
+func openIndex(ctx context.Context, getenv func(string) string, logs io.Writer) (*index.Index, *slog.Logger, error) {
+	log, err := newLogger(getenv, logs)
 	if err != nil {
-		return nil, fmt.Errorf("KNOWLEDGE_DIR: %w", err)
+		return nil, nil, err
+	}
+	lib, err := knowledge.Load(getenv("KNOWLEDGE_DIR"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("KNOWLEDGE_DIR: %w", err)
 	}
 	path := getenv("INDEX_PATH")
 	ix, err := index.New(ctx, lib, index.Options{Path: path, Logger: log})
 	if err != nil && path != "" {
-		return nil, fmt.Errorf("INDEX_PATH %s: %w", path, err)
+		err = fmt.Errorf("INDEX_PATH %s: %w", path, err)
 	}
-	return ix, err
+	return ix, log, err
 }
 
 // newLogger returns a logger as LOG_LEVEL and LOG_FORMAT ask, writing to w.

@@ -20,11 +20,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(getenv, stderr)
-	if err != nil {
-		return err
-	}
-	ix, err := openIndex(ctx, getenv, log)
+	ix, log, err := openIndex(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
