@@ -85,8 +85,11 @@ func withDotEnv(getenv func(string) string, path string) (func(string) string, e
 	}, nil
 }
 
+// slackConfigured reports whether any Slack setting is given: then the bot is what is
+// wanted, and a missing piece is an error to report rather than a reason to fall back to
+// the terminal.
 func slackConfigured(getenv func(string) string) bool {
-	return getenv("SLACK_BOT_TOKEN") != ""
+	return getenv("SLACK_BOT_TOKEN") != "" || getenv("SLACK_APP_TOKEN") != "" || getenv("SLACK_SIGNING_SECRET") != ""
 }
 
 // openIndex makes the logger LOG_LEVEL and LOG_FORMAT ask for, writing to logs, then loads

@@ -118,6 +118,16 @@ func TestInteractive(t *testing.T) {
 	}
 }
 
+// TestPartlyConfigured: with some Slack setting but not all, `apiorint` says what is missing
+// instead of starting the terminal session.
+func TestPartlyConfigured(t *testing.T) {
+	t.Chdir(t.TempDir())
+	_, _, err := runWith(t, map[string]string{"SLACK_APP_TOKEN": "xapp-1"}, "what is an api\n")
+	if err == nil || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN is required") {
+		t.Errorf("error %v", err)
+	}
+}
+
 func TestDotEnvAndRealEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
