@@ -53,6 +53,7 @@ type Bot struct {
 	metrics *metrics
 	verify  verifier
 	seen    *seenSet
+	slots   chan struct{} // one per Slack request being handled over HTTP
 	render  *renderer
 	replies *replyQueue
 	wait    time.Duration
@@ -117,6 +118,7 @@ func New(cfg Config, s Searcher, opts Options) *Bot {
 		metrics: m,
 		verify:  newVerifier(cfg.SigningSecret, opts.Now),
 		seen:    newSeenSet(seenCapacity),
+		slots:   make(chan struct{}, maxConcurrent),
 		render:  newRenderer(),
 		replies: newReplyQueue(opts.Workers, opts.QueueSize, replyTimeout, opts.Logger, m),
 		wait:    opts.ShutdownWait,

@@ -28,18 +28,17 @@ const (
 // gets 413. The body is only read once the headers pass, and only trusted once it is
 // verified.
 func (b *Bot) slackRequest(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
-	slots := make(chan struct{}, maxConcurrent)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := b.verify.checkHeaders(r.Header); err != nil {
 			b.refuse(w, r, err)
 			return
 		}
-		if !acquire(r.Context(), slots) {
+		if !acquire(r.Context(), b.slots) {
 			b.metrics.refused.WithLabelValues("busy").Inc()
 			http.Error(w, "busy, try again", http.StatusServiceUnavailable)
 			return
 		}
-		defer func() { <-slots }()
+		defer func() { <-b.slots }()
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -77,7 +76,13 @@ func acquire(ctx context.Context, slots chan struct{}) bool {
 
 // refuse answers 401 to a request that is not verifiably from Slack.
 func (b *Bot) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	reason := map[error]string{errUnsigned: "unsigned", errStale: "stale", errBadSignature: "bad_signature"}[err]
+	reason := "bad_signature"
+	switch err {
+	case errUnsigned:
+		reason = "unsigned"
+	case errStale:
+		reason = "stale"
+	}
 	b.metrics.refused.WithLabelValues(reason).Inc()
 	b.log.Warn("refused a request not verifiably from Slack", "path", r.URL.Path, "reason", err, "remote", r.RemoteAddr)
 	http.Error(w, "invalid signature", http.StatusUnauthorized)
