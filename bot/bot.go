@@ -34,6 +34,9 @@ type Options struct {
 	// Workers and QueueSize bound the replies sent after acknowledgements; zero means 8
 	// workers and 1,000 waiting replies.
 	Workers, QueueSize int
+	// MaxConcurrent bounds the Slack requests handled at once over HTTP; one more waits a
+	// second for a slot, then gets 503 (Slack tries again). Zero means 256.
+	MaxConcurrent int
 	// ShutdownWait bounds how long a stop waits for requests and replies in flight;
 	// zero means 20 seconds.
 	ShutdownWait time.Duration
@@ -94,6 +97,9 @@ func New(cfg Config, s Searcher, opts Options) *Bot {
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 1000
 	}
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = 256
+	}
 	if opts.ShutdownWait <= 0 {
 		opts.ShutdownWait = 20 * time.Second
 	}
@@ -118,7 +124,7 @@ func New(cfg Config, s Searcher, opts Options) *Bot {
 		metrics: m,
 		verify:  newVerifier(cfg.SigningSecret, opts.Now),
 		seen:    newSeenSet(seenCapacity),
-		slots:   make(chan struct{}, maxConcurrent),
+		slots:   make(chan struct{}, opts.MaxConcurrent),
 		render:  newRenderer(),
 		replies: newReplyQueue(opts.Workers, opts.QueueSize, replyTimeout, opts.Logger, m),
 		wait:    opts.ShutdownWait,

@@ -165,3 +165,30 @@ func TestAppTokenRefused(t *testing.T) {
 		t.Fatal("still running with a refused app token")
 	}
 }
+
+// slowSearcher takes its time, as a search would with the machine overloaded.
+type slowSearcher struct{ bot.Searcher }
+
+func (s slowSearcher) Search(ctx context.Context, q index.Query) (index.Answer, error) {
+	time.Sleep(1500 * time.Millisecond)
+	return s.Searcher.Search(ctx, q)
+}
+
+// TestBusy: with every slot taken, a request waits a second, then gets 503 (Slack tries
+// again later) rather than piling up.
+func TestBusy(t *testing.T) {
+	h := start(t, httpMode, slowSearcher{article(t)}, bot.Options{MaxConcurrent: 1})
+	first := make(chan int, 1)
+	go func() {
+		code, _ := h.command("api")
+		first <- code
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if code, _ := h.command("api"); code != http.StatusServiceUnavailable {
+		t.Errorf("second request: %d, want 503", code)
+	}
+	if code := <-first; code != http.StatusOK {
+		t.Errorf("first request: %d", code)
+	}
+	h.waitMetric(`apiorint_http_refused_total{reason="busy"} 1`, time.Second)
+}

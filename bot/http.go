@@ -16,11 +16,8 @@ import (
 )
 
 const (
-	maxBody = 1 << 20 // Slack's payloads are a few kilobytes
-	// maxConcurrent bounds the Slack requests handled at once; one more waits at most
-	// busyWait for a slot, then gets 503 and Slack tries again later.
-	maxConcurrent = 256
-	busyWait      = time.Second
+	maxBody  = 1 << 20     // Slack's payloads are a few kilobytes
+	busyWait = time.Second // how long a request waits for a slot when all are taken
 )
 
 // slackRequest verifies a request from Slack and hands its body to next. A request without a
