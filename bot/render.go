@@ -186,6 +186,9 @@ func renderSection(r index.Result) renderedSection {
 		chunks[room-1] = truncate(chunks[room-1], maxSectionText-40) + " _(continued in the source)_"
 	}
 	for _, c := range chunks {
+		if strings.TrimSpace(c) == "" {
+			continue // Slack refuses an empty section: Markdown can render to nothing
+		}
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, c, false, false), nil, nil))
 	}
 	source := escape(strings.Join(append([]string{r.Source}, r.Path...), " › "))
