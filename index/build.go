@@ -34,7 +34,7 @@ const (
 	// batchSize bounds the documents analysed at once: one batch per document would leave
 	// one segment per document; one batch for everything would hold all of its analysis in
 	// memory at once.
-	batchSize = 250
+	batchSize = 1000
 
 	// leftoverAge is how old a temporary build directory must be before it is taken for
 	// the leftover of a crash: a younger one may still be running in another process.
