@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -116,6 +117,27 @@ func start(t *testing.T, m mode, search bot.Searcher, opts bot.Options) *harness
 		}
 	}
 	return h
+}
+
+// mentionBurst sends n mentions of the bot at once, each its own event in its own thread
+// ("<i>.0001" in channel), and fails the test when one is refused or acknowledged later
+// than maxAck.
+func (h *harness) mentionBurst(n int, channel, text string, maxAck time.Duration) {
+	h.t.Helper()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			start := time.Now()
+			ev := callback(fmt.Sprintf("Ev%s%d", channel, i), mention("<@U0BOT> "+text, channel, fmt.Sprintf("%d.0001", 100+i), ""))
+			if code := h.event(ev); code != http.StatusOK {
+				h.t.Errorf("status %d", code)
+			}
+			if took := time.Since(start); took > maxAck {
+				h.t.Errorf("acknowledged after %v", took)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // waitMetric waits until the bot's /metrics holds want.
