@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/apiorint/apiorint/knowledge"
-	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 )
@@ -27,7 +26,6 @@ type Options struct {
 
 // Index answers questions from a knowledge library. It is safe for concurrent use.
 type Index struct {
-	bleve    bleve.Index
 	analyzer analysis.Analyzer
 	weights  weights
 
@@ -134,8 +132,8 @@ func (ix *Index) Close() error {
 	return err
 }
 
-// collect decides which sections can be answers and returns what to index for each, in
-// order. A section with text of its own is indexed with its title, its parent headings and
+// collect decides which sections can be answers and returns what to index for each, by
+// ID. A section with text of its own is indexed with its title, its parent headings and
 // its text. A heading with no text but several sub-sections ("Key Differences Between APIs
 // And Integrations") is indexed by its title alone and answered with a summary of its
 // sub-sections. A heading with a single sub-section adds nothing its sub-section's path does
