@@ -64,9 +64,14 @@ func (m message) ephemeralJSON() []byte {
 // writeJSON encodes v to b, leaving &, < and > as they are: they are already escaped for
 // Slack where they must be.
 func writeJSON(b *bytes.Buffer, v any) {
+	start := b.Len()
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		b.Truncate(start)
+		b.WriteString("null") // never for what the bot renders: blocks and strings
+		return
+	}
 	b.Truncate(b.Len() - 1) // Encode's newline
 }
 
