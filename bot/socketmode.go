@@ -36,8 +36,8 @@ func (b *Bot) runSocketMode(ctx context.Context) error {
 	cancel()
 	<-done
 	b.connected.Store(false)
-	if err == nil || errors.Is(err, context.Canceled) {
-		return nil
+	if errors.Is(err, context.Canceled) {
+		return nil // stopped, as asked
 	}
 	return fmt.Errorf("SLACK_APP_TOKEN: Socket Mode could not connect (%v): check the app-level token and that Socket Mode is enabled for the app", err)
 }

@@ -176,7 +176,7 @@ type plan struct {
 	synonyms []string // words as typed that only a synonym rule knows ("faster")
 	phrased  []string // words that phrases of the question add
 	guesses  []string // known words that misspelt words most likely meant
-	typos    []string // the misspelt words, as typed (not terms)
+	typos    []string // the terms of the misspelt words, as typed
 	known    int      // words recognised, as typed or through a guess, and phrases found
 	unknown  int      // words the knowledge has never seen
 	topical  bool     // a word as typed, or a phrase, names what the knowledge is about
@@ -195,8 +195,8 @@ func (ix *Index) covers(p plan) bool {
 	if p.known == 0 || p.unknown > 0 {
 		return false
 	}
-	for _, w := range p.typos {
-		if terms := ix.analyze(w); len(terms) > 0 && ix.library.terms[terms[0]] != 0 {
+	for _, t := range p.typos {
+		if ix.library.terms[t] != 0 {
 			return false
 		}
 	}
@@ -278,7 +278,7 @@ func (ix *Index) plan(e *engine, r reading) plan {
 			// A guess never makes a question topical: "reset my password" is not about
 			// REST.
 			p.guesses = append(p.guesses, meant...)
-			p.typos = append(p.typos, w)
+			p.typos = append(p.typos, terms[0])
 		}
 		p.known++
 		p.topical = p.topical || kind&topical != 0

@@ -24,19 +24,6 @@ type Section struct {
 	Source string
 }
 
-// Parent reports whether s is the parent of c: c's heading path sits directly under s's.
-func (s Section) Parent(c Section) bool {
-	if s.Source != c.Source || len(c.Path) != len(s.Path)+1 {
-		return false
-	}
-	for i := range s.Path {
-		if s.Path[i] != c.Path[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // Slug turns a heading path into an ID: lower-case letters and digits, words joined by "-",
 // headings joined by "/". ["Use Cases: When To Use Each"] becomes "use-cases-when-to-use-each".
 func Slug(path []string) string {

@@ -41,6 +41,9 @@ func (r result) percentile(p float64) time.Duration {
 }
 
 func (r result) String() string {
+	if len(r.latencies) == 0 {
+		return "no requests completed"
+	}
 	return fmt.Sprintf("%8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  (%d requests, %d failed)",
 		r.rps(), ms(r.percentile(0.50)), ms(r.percentile(0.99)), ms(r.latencies[len(r.latencies)-1]), r.requests, r.failures)
 }
