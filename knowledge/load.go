@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"io/fs"
@@ -32,13 +33,14 @@ type Library struct {
 	Synonyms []Synonym // synonyms.txt
 	Phrases  []Synonym // phrases.txt: a phrase on the left adds the words on the right
 	Fillers  []string  // fillers.txt
+	Cues     []Cue     // intents.txt, subjects.txt, smalltalk.txt, domain.txt
 }
 
 // Load returns the embedded article's sections followed by those of every *.md file below
 // dir, in path order, with IDs made unique across all of them, and the embedded word lists.
 // An empty dir loads the article alone. A file that cannot be read or parsed fails the whole
-// load, naming the file.
-func Load(dir string) (Library, error) {
+// load, naming the file; so does ctx ending.
+func Load(ctx context.Context, dir string) (Library, error) {
 	var lib Library
 	var err error
 	if lib.Synonyms, err = Synonyms(); err != nil {
@@ -48,13 +50,16 @@ func Load(dir string) (Library, error) {
 		return Library{}, err
 	}
 	lib.Fillers = Fillers()
+	if lib.Cues, err = Cues(); err != nil {
+		return Library{}, err
+	}
 	if lib.Sections, err = Article(); err != nil {
 		return Library{}, err
 	}
 	if dir == "" {
 		return lib, nil
 	}
-	extra, err := LoadDir(dir)
+	extra, err := LoadDir(ctx, dir)
 	if err != nil {
 		return Library{}, err
 	}
@@ -63,8 +68,9 @@ func Load(dir string) (Library, error) {
 	return lib, nil
 }
 
-// LoadDir reads the sections of every *.md file below dir, in path order.
-func LoadDir(dir string) ([]Section, error) {
+// LoadDir reads the sections of every *.md file below dir, in path order. It stops when ctx
+// ends.
+func LoadDir(ctx context.Context, dir string) ([]Section, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return nil, err
@@ -89,6 +95,9 @@ func LoadDir(dir string) ([]Section, error) {
 
 	var sections []Section
 	for _, path := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		md, err := os.ReadFile(path)
 		if err != nil {
 			return nil, err

@@ -1,12 +1,14 @@
 package knowledge_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apiorint/apiorint/knowledge"
 )
@@ -17,6 +19,21 @@ func TestParse(t *testing.T) {
 		md   string
 		want []knowledge.Section
 	}{{
+		name: "example questions are kept apart from the text",
+		md: "# Scaling\n\n<!-- questions\n- can it grow?\n* what about traffic spikes\nadding systems later\n-->\n\nIt scales.\n\n" +
+			"<!-- a comment stays -->\n\n## Sub\n\n<!-- questions one line? -->\n\nText.\n",
+		want: []knowledge.Section{
+			{ID: "scaling", Title: "Scaling", Path: []string{"Scaling"}, Body: "It scales.\n\n<!-- a comment stays -->",
+				Questions: []string{"can it grow?", "what about traffic spikes", "adding systems later"}},
+			{ID: "scaling/sub", Title: "Sub", Path: []string{"Scaling", "Sub"}, Body: "Text.", Questions: []string{"one line?"}},
+		},
+	}, {
+		name: "a question comment in a code fence is text",
+		md:   "# Code\n\n```\n<!-- questions\nno\n-->\n```\n",
+		want: []knowledge.Section{
+			{ID: "code", Title: "Code", Path: []string{"Code"}, Body: "```\n<!-- questions\nno\n-->\n```"},
+		},
+	}, {
 		name: "headings nest by level",
 		md:   "# Guide\n\nIntro.\n\n## Setup\n\nRun it.\n\n### Linux\n\napt install.\n\n## Use\n\nAsk.\n",
 		want: []knowledge.Section{
@@ -178,7 +195,7 @@ func TestLoad(t *testing.T) {
 	write(t, filepath.Join(dir, "a.md"), "# Onboarding\n\nWelcome.\n")
 	write(t, filepath.Join(dir, "sub", "b.md"), "# Onboarding\n\nAgain.\n")
 	write(t, filepath.Join(dir, "notes.txt"), "not markdown")
-	lib, err := knowledge.Load(dir)
+	lib, err := knowledge.Load(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,13 +215,15 @@ func TestLoadErrorsNameTheFile(t *testing.T) {
 	}{
 		{"not UTF-8", "bad.md", "# X\n\n\xff\xfe"},
 		{"no sections", "empty.md", "\n"},
+		{"NUL bytes", "zeros.md", "\x00\x00\x00\x00"},
+		{"a control character in text", "bell.md", "# Title\n\nring \x07 ring\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			write(t, filepath.Join(dir, "ok.md"), "# Fine\n\ntext\n")
 			write(t, filepath.Join(dir, tt.file), tt.content)
-			_, err := knowledge.Load(dir)
+			_, err := knowledge.Load(context.Background(), dir)
 			if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, tt.file)) {
 				t.Errorf("error %v, want one naming %s", err, tt.file)
 			}
@@ -217,15 +236,50 @@ func TestLoadErrorsNameTheFile(t *testing.T) {
 		dir := t.TempDir()
 		write(t, filepath.Join(dir, "secret.md"), "# S\n\nx\n")
 		os.Chmod(filepath.Join(dir, "secret.md"), 0)
-		if _, err := knowledge.Load(dir); err == nil || !strings.Contains(err.Error(), "secret.md") {
+		if _, err := knowledge.Load(context.Background(), dir); err == nil || !strings.Contains(err.Error(), "secret.md") {
 			t.Errorf("error %v, want one naming secret.md", err)
 		}
 	})
 	t.Run("missing directory", func(t *testing.T) {
-		if _, err := knowledge.Load(filepath.Join(t.TempDir(), "nope")); err == nil {
+		if _, err := knowledge.Load(context.Background(), filepath.Join(t.TempDir(), "nope")); err == nil {
 			t.Error("no error")
 		}
 	})
+}
+
+// TestManyDuplicateHeadings: unique IDs for n copies of one heading take linear time; they
+// once took n²/2 steps, and 100,000 never finished.
+func TestManyDuplicateHeadings(t *testing.T) {
+	const n = 100_000
+	md := strings.Repeat("# x\n\ny\n\n", n) + "# x-3\n\nz\n"
+	start := time.Now()
+	sections, err := knowledge.Parse("dup.md", []byte(md))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("took %v", took)
+	}
+	ids := make(map[string]bool, len(sections))
+	for _, s := range sections {
+		if ids[s.ID] {
+			t.Fatalf("ID %q twice", s.ID)
+		}
+		ids[s.ID] = true
+	}
+	if len(ids) != n+1 || !ids["x"] || !ids["x-2"] || !ids["x-3"] || !ids["x-100000"] {
+		t.Errorf("%d IDs", len(ids))
+	}
+}
+
+func TestLoadStopsWhenCancelled(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a.md"), "# A\n\ntext\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := knowledge.Load(ctx, dir); !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
 }
 
 func TestParseSynonyms(t *testing.T) {

@@ -22,6 +22,10 @@ type Section struct {
 	Body string
 	// Source names the file the section came from, relative to its directory.
 	Source string
+	// Questions are typical questions the section answers, written by the author in a
+	// "<!-- questions … -->" comment under the heading: matched against what people ask,
+	// never shown.
+	Questions []string
 }
 
 // Slug turns a heading path into an ID: lower-case letters and digits, words joined by "-",
@@ -40,17 +44,23 @@ func Slug(path []string) string {
 }
 
 // uniqueIDs appends "-2", "-3"… to IDs already taken, so that two sections with the same
-// heading path (in two files, or twice in one) both stay reachable.
+// heading path (in two files, or twice in one) both stay reachable. It remembers the next
+// number to try for each ID, so that n copies of one heading cost n steps, not n²/2.
 func uniqueIDs(sections []Section) {
 	seen := make(map[string]bool, len(sections))
+	next := make(map[string]int)
 	for i := range sections {
 		id := sections[i].ID
 		if id == "" {
 			id = "section"
 		}
 		candidate := id
-		for n := 2; seen[candidate]; n++ {
-			candidate = id + "-" + strconv.Itoa(n)
+		if seen[candidate] {
+			n := max(next[id], 2)
+			for candidate = id + "-" + strconv.Itoa(n); seen[candidate]; candidate = id + "-" + strconv.Itoa(n) {
+				n++
+			}
+			next[id] = n + 1
 		}
 		seen[candidate] = true
 		sections[i].ID = candidate
