@@ -1,7 +1,11 @@
 // Package fakeslack is a stand-in for Slack on loopback, for tests and load runs: the Web API
-// methods the bot calls (auth.test, chat.postMessage, apps.connections.open), response URLs,
-// and a Socket Mode websocket that sends envelopes and records acknowledgements. It records
-// what it is sent, and can be told to be slow or to fail.
+// methods the bot calls (auth.test, chat.postMessage, chat.postEphemeral, views.publish,
+// apps.connections.open), response URLs, and Socket Mode websockets — several at once, as
+// Slack allows one per bot replica — that send envelopes and record acknowledgements. It
+// records what it is sent, and can be told to be slow or to fail.
+//
+// The Web API is in webapi.go, Socket Mode in socket.go. Every method of Server is safe for
+// concurrent use.
 package fakeslack
 
 import (
@@ -11,11 +15,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,17 +33,27 @@ const (
 	BotID     = "B0BOT"
 )
 
-// A Post is a message the bot sent: with chat.postMessage, or to a response URL (then
-// ResponseURL names which).
+// A Post is a message the bot sent: with chat.postMessage or chat.postEphemeral, or to a
+// response URL (then ResponseURL names which).
 type Post struct {
-	Channel     string          `json:"channel"`
-	ThreadTS    string          `json:"thread_ts"`
-	Text        string          `json:"text"`
-	Blocks      json.RawMessage `json:"blocks"`
-	ResponseURL string          `json:"-"`
-	// ResponseType is "ephemeral" for a response URL post that only its user sees.
+	Channel  string          `json:"channel"`
+	ThreadTS string          `json:"thread_ts"`
+	Text     string          `json:"text"`
+	Blocks   json.RawMessage `json:"blocks"`
+	// User is whom a chat.postEphemeral message is shown to.
+	User        string `json:"user"`
+	ResponseURL string `json:"-"`
+	// ResponseType is "ephemeral" for a message that only its user sees: a response URL
+	// post that asked for it, or any chat.postEphemeral.
 	ResponseType    string `json:"response_type"`
 	ReplaceOriginal bool   `json:"replace_original"`
+	DeleteOriginal  bool   `json:"delete_original"`
+	// TS is the message ts the fake answered with (chat.postMessage's "ts",
+	// chat.postEphemeral's "message_ts"); empty for response URLs, which answer "ok".
+	TS string `json:"-"`
+	// At is when the fake received the request, before any SetPostDelay: what a rate
+	// limit would count.
+	At time.Time `json:"-"`
 }
 
 // An Ack is the bot's acknowledgement of a Socket Mode envelope.
@@ -49,6 +61,21 @@ type Ack struct {
 	EnvelopeID string          `json:"envelope_id"`
 	Payload    json.RawMessage `json:"payload"`
 	At         time.Time       `json:"-"`
+	// Conn is the connection the ack came over, numbered in the order connections were
+	// opened: 0 for the first one this Server ever accepted, and never reused, so that it
+	// still names the same replica after others came and went. It is not the index SendTo
+	// takes (that one counts open connections only); OpenConnectionIDs maps one to the other.
+	// It says which connection wrote the ack, not which one carried the envelope: slack-go
+	// queues acks per client, not per connection, so an ack made just before a reconnect
+	// goes out over the new connection.
+	Conn int `json:"-"`
+}
+
+// A View is a Home tab the bot published with views.publish.
+type View struct {
+	UserID string          `json:"user_id"`
+	View   json.RawMessage `json:"view"`
+	At     time.Time       `json:"-"`
 }
 
 // Server is the fake Slack. Its zero value is not usable; call New.
@@ -62,15 +89,17 @@ type Server struct {
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced whenever something is recorded
 	posts     []Post
+	views     []View
 	acks      []Ack
 	calls     map[string]int
 	failures  []failure
 	postDelay time.Duration
 	authError string
-	conn      *websocket.Conn
-	connMu    sync.Mutex // serialises writes to conn
-	conns     int
+	lastTS    int64         // microseconds of the last ts handed out, to keep them unique
+	open      []*connection // open Socket Mode connections, oldest first
+	conns     int           // Socket Mode connections ever opened
 	nextEnv   atomic.Int64
+	nextView  atomic.Int64
 }
 
 type failure struct {
@@ -86,6 +115,8 @@ func New() *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/auth.test", s.authTest)
 	mux.HandleFunc("POST /api/chat.postMessage", s.postMessage)
+	mux.HandleFunc("POST /api/chat.postEphemeral", s.postEphemeral)
+	mux.HandleFunc("POST /api/views.publish", s.publishView)
 	mux.HandleFunc("POST /api/apps.connections.open", s.connectionsOpen)
 	mux.HandleFunc("POST /response/{name}", s.response)
 	mux.HandleFunc("GET /ws", s.websocket)
@@ -95,9 +126,14 @@ func New() *Server {
 	return s
 }
 
-// Close stops the server and drops the websocket.
+// Close stops the server and drops every websocket. (httptest.Server.Close does not wait
+// for hijacked connections, so they are closed here.)
 func (s *Server) Close() {
-	s.DropConnection()
+	var open []*connection
+	s.record(func() { open, s.open = s.open, nil })
+	for _, c := range open {
+		c.ws.Close()
+	}
 	s.srv.Close()
 }
 
@@ -105,7 +141,8 @@ func (s *Server) Close() {
 func (s *Server) ResponseURL(name string) string { return s.URL + "/response/" + name }
 
 // FailPosts makes the next chat.postMessage calls fail with these statuses, in order: 429
-// comes with Retry-After: 1.
+// comes with Retry-After: 1. (chat.postEphemeral is not affected, so that a test of
+// retries on one does not depend on when the other is called.)
 func (s *Server) FailPosts(statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -118,7 +155,7 @@ func (s *Server) FailPosts(statuses ...int) {
 	}
 }
 
-// SetPostDelay makes chat.postMessage and response URLs answer after d.
+// SetPostDelay makes chat.postMessage, chat.postEphemeral and response URLs answer after d.
 func (s *Server) SetPostDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -139,17 +176,70 @@ func (s *Server) Calls(method string) int {
 	return s.calls[method]
 }
 
-// Posts returns what was posted so far.
+// Posts returns what was posted so far, in the order it was recorded.
 func (s *Server) Posts() []Post {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Post(nil), s.posts...)
 }
 
+// PostsTo returns what was posted so far to one channel, in order; each Post's At says
+// when, for tests of a per-channel rate.
+func (s *Server) PostsTo(channel string) []Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Post
+	for _, p := range s.posts {
+		if p.Channel == channel {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // WaitPosts waits until at least n posts were recorded and returns them all.
 func (s *Server) WaitPosts(n int, timeout time.Duration) ([]Post, error) {
 	err := s.wait(timeout, func() bool { return len(s.posts) >= n })
+	if err != nil {
+		err = fmt.Errorf("%w: %d posts, want %d", err, len(s.Posts()), n)
+	}
 	return s.Posts(), err
+}
+
+// WaitPostsMatching waits until at least n recorded posts satisfy pred and returns those
+// that do, in order (on a timeout, those that did so far). pred is called without the
+// Server's lock held, so it may call the Server.
+func (s *Server) WaitPostsMatching(pred func(Post) bool, n int, timeout time.Duration) ([]Post, error) {
+	var match []Post
+	err := s.await(timeout, func() bool {
+		match = nil
+		for _, p := range s.Posts() {
+			if pred(p) {
+				match = append(match, p)
+			}
+		}
+		return len(match) >= n
+	})
+	if err != nil {
+		err = fmt.Errorf("%w: %d matching posts, want %d", err, len(match), n)
+	}
+	return match, err
+}
+
+// Views returns the views published so far, in order.
+func (s *Server) Views() []View {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]View(nil), s.views...)
+}
+
+// WaitViews waits until at least n views were published and returns them all.
+func (s *Server) WaitViews(n int, timeout time.Duration) ([]View, error) {
+	err := s.wait(timeout, func() bool { return len(s.views) >= n })
+	if err != nil {
+		err = fmt.Errorf("%w: %d views, want %d", err, len(s.Views()), n)
+	}
+	return s.Views(), err
 }
 
 // WaitAck waits for the acknowledgement of an envelope.
@@ -164,35 +254,40 @@ func (s *Server) WaitAck(envelopeID string, timeout time.Duration) (Ack, error) 
 		}
 		return false
 	})
+	if err != nil {
+		err = fmt.Errorf("%w: no ack of envelope %s", err, envelopeID)
+	}
 	return ack, err
 }
 
-// Connections returns how many Socket Mode connections were opened so far.
-func (s *Server) Connections() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.conns
-}
-
-// WaitConnections waits until n Socket Mode connections were opened.
-func (s *Server) WaitConnections(n int, timeout time.Duration) error {
-	return s.wait(timeout, func() bool { return s.conns >= n && s.conn != nil })
-}
+var errTimeout = errors.New("fakeslack: timed out waiting")
 
 // wait calls done under the lock each time something is recorded, until it is true.
 func (s *Server) wait(timeout time.Duration, done func() bool) error {
-	deadline := time.After(timeout)
+	return s.await(timeout, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return done()
+	})
+}
+
+// await calls done, without the lock, each time something is recorded, until it is true.
+// It takes the current changed channel before calling done, so that a record made while
+// done runs is not missed.
+func (s *Server) await(timeout time.Duration, done func() bool) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		ok, changed := done(), s.changed
+		changed := s.changed
 		s.mu.Unlock()
-		if ok {
+		if done() {
 			return nil
 		}
 		select {
 		case <-changed:
-		case <-deadline:
-			return errors.New("fakeslack: timed out waiting")
+		case <-deadline.C:
+			return errTimeout
 		}
 	}
 }
@@ -204,218 +299,6 @@ func (s *Server) record(fn func()) {
 	fn()
 	close(s.changed)
 	s.changed = make(chan struct{})
-}
-
-func (s *Server) authorized(r *http.Request, token string) bool {
-	if r.Header.Get("Authorization") == "Bearer "+token {
-		return true
-	}
-	r.ParseForm()
-	return r.Form.Get("token") == token
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
-}
-
-func (s *Server) authTest(w http.ResponseWriter, r *http.Request) {
-	s.record(func() { s.calls["auth.test"]++ })
-	s.mu.Lock()
-	refuse := s.authError
-	s.mu.Unlock()
-	if refuse == "" && !s.authorized(r, BotToken) {
-		refuse = "invalid_auth"
-	}
-	if refuse != "" {
-		writeJSON(w, map[string]any{"ok": false, "error": refuse})
-		return
-	}
-	writeJSON(w, map[string]any{"ok": true, "url": "https://fake.slack.com/", "team": "Fake", "user": "apiorint",
-		"team_id": "T0FAKE", "user_id": BotUserID, "bot_id": BotID})
-}
-
-func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.calls["chat.postMessage"]++
-	delay := s.postDelay
-	var fail *failure
-	if len(s.failures) > 0 {
-		fail = &s.failures[0]
-		s.failures = s.failures[1:]
-	}
-	s.mu.Unlock()
-	time.Sleep(delay)
-	if !s.authorized(r, BotToken) {
-		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
-		return
-	}
-	if fail != nil {
-		if fail.retryAfter != "" {
-			w.Header().Set("Retry-After", fail.retryAfter)
-		}
-		w.WriteHeader(fail.status)
-		fmt.Fprintf(w, `{"ok":false,"error":"fake failure %d"}`, fail.status)
-		return
-	}
-	var p Post
-	if err := decodeMessage(r, &p); err != nil {
-		writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
-		return
-	}
-	s.record(func() { s.posts = append(s.posts, p) })
-	writeJSON(w, map[string]any{"ok": true, "channel": p.Channel, "ts": strconv.FormatInt(time.Now().UnixNano(), 10)})
-}
-
-// decodeMessage reads a chat.postMessage request, sent as a form or as JSON.
-func decodeMessage(r *http.Request, p *Post) error {
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		return json.NewDecoder(r.Body).Decode(p)
-	}
-	if err := r.ParseForm(); err != nil {
-		return err
-	}
-	p.Channel, p.ThreadTS, p.Text = r.Form.Get("channel"), r.Form.Get("thread_ts"), r.Form.Get("text")
-	if b := r.Form.Get("blocks"); b != "" {
-		p.Blocks = json.RawMessage(b)
-	}
-	return nil
-}
-
-func (s *Server) response(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	delay := s.postDelay
-	s.mu.Unlock()
-	time.Sleep(delay)
-	var p Post
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&p); err != nil {
-		http.Error(w, "bad json", http.StatusBadRequest)
-		return
-	}
-	p.ResponseURL = s.ResponseURL(r.PathValue("name"))
-	s.record(func() { s.posts = append(s.posts, p) })
-	w.Write([]byte("ok"))
-}
-
-func (s *Server) connectionsOpen(w http.ResponseWriter, r *http.Request) {
-	s.record(func() { s.calls["apps.connections.open"]++ })
-	if !s.authorized(r, AppToken) {
-		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
-		return
-	}
-	writeJSON(w, map[string]any{"ok": true, "url": "ws://" + r.Host + "/ws"})
-}
-
-// websocket serves one Socket Mode connection at a time, as Slack would for one app
-// instance: hello, then envelopes, with a ping every pingEvery so the client stays.
-func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
-	conn, err := s.upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	s.DropConnection() // a new connection replaces the old one
-	s.record(func() {
-		s.conn = conn
-		s.conns++
-	})
-	s.write(conn, map[string]any{"type": "hello", "num_connections": 1})
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		t := time.NewTicker(pingEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				s.connMu.Lock()
-				err := conn.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(time.Second))
-				s.connMu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}
-	}()
-	for {
-		var ack Ack
-		if err := conn.ReadJSON(&ack); err != nil {
-			break
-		}
-		ack.At = time.Now()
-		s.record(func() { s.acks = append(s.acks, ack) })
-	}
-	s.record(func() {
-		if s.conn == conn {
-			s.conn = nil
-		}
-	})
-	conn.Close()
-}
-
-const pingEvery = time.Second
-
-func (s *Server) write(conn *websocket.Conn, v any) error {
-	s.connMu.Lock()
-	defer s.connMu.Unlock()
-	conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	return conn.WriteJSON(v)
-}
-
-// Send sends an envelope of type kind ("events_api", "slash_commands", "interactive") over
-// the current Socket Mode connection and returns its envelope ID. retry is its
-// retry_attempt.
-func (s *Server) Send(kind string, payload any, retry int) (string, error) {
-	id := fmt.Sprintf("env-%d", s.nextEnv.Add(1))
-	return id, s.SendEnvelope(id, kind, payload, retry)
-}
-
-// SendEnvelope sends an envelope with a given ID, as Slack does when it sends one again.
-func (s *Server) SendEnvelope(id, kind string, payload any, retry int) error {
-	s.mu.Lock()
-	conn := s.conn
-	s.mu.Unlock()
-	if conn == nil {
-		return errors.New("fakeslack: no Socket Mode connection")
-	}
-	raw, err := json.Marshal(payload)
-	if err != nil {
-		return err
-	}
-	return s.write(conn, map[string]any{
-		"type": kind, "envelope_id": id, "payload": json.RawMessage(raw),
-		"accepts_response_payload": kind != "events_api", "retry_attempt": retry,
-	})
-}
-
-// SendRaw sends a message as it is over the current connection.
-func (s *Server) SendRaw(msg string) error {
-	s.mu.Lock()
-	conn := s.conn
-	s.mu.Unlock()
-	if conn == nil {
-		return errors.New("fakeslack: no Socket Mode connection")
-	}
-	s.connMu.Lock()
-	defer s.connMu.Unlock()
-	return conn.WriteMessage(websocket.TextMessage, []byte(msg))
-}
-
-// Disconnect asks the client to reconnect, as Slack does before it moves a connection.
-func (s *Server) Disconnect() error {
-	return s.SendRaw(`{"type":"disconnect","reason":"refresh_requested"}`)
-}
-
-// DropConnection closes the websocket abruptly, as a network failure would.
-func (s *Server) DropConnection() {
-	s.mu.Lock()
-	conn := s.conn
-	s.conn = nil
-	s.mu.Unlock()
-	if conn != nil {
-		conn.Close()
-	}
 }
 
 // Sign returns the X-Slack-Signature of body sent at timestamp ts under secret.
