@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/apiorint/apiorint/knowledge"
 	"github.com/blevesearch/bleve/v2"
@@ -27,6 +28,12 @@ type engine struct {
 	// synonyms is what Bleve's thesaurus expands each term to, field by field: looked up
 	// once here rather than for every question, and handed to each search.
 	synonyms search.FieldTermSynonymMap
+	// phrases holds the concepts of several words ("api gateway") that its text uses.
+	phrases map[string]bool
+	// ids are the sections it holds.
+	ids map[string]bool
+	// byIntent lists its sections by the intents of their profiles, strongest first.
+	byIntent map[string][]string
 }
 
 // termKind says where a term is known from.
@@ -48,7 +55,7 @@ func (ix *Index) openEngine(ctx context.Context, m mapping.IndexMapping, docs ma
 		err error
 	)
 	if path == "" {
-		e.bleve, st, err = build(ctx, "", m, docs, synonyms, hash)
+		e.bleve, st, err = build(ctx, "", m, docs, synonyms, hash, log)
 	} else {
 		e.bleve, st, err = openOrBuild(ctx, path, m, docs, synonyms, hash, log)
 	}
@@ -65,7 +72,53 @@ func (ix *Index) openEngine(ctx context.Context, m mapping.IndexMapping, docs ma
 		e.bleve.Close()
 		return nil, err
 	}
+	e.phrases = ix.conceptPhrases(docs)
+	e.ids = make(map[string]bool, len(docs))
+	for id := range docs {
+		e.ids[id] = true
+	}
 	return &e, nil
+}
+
+// conceptPhrases returns the concepts of several words that the text of docs uses, read as
+// questions are (without the other forms of words: it is a scan of every word).
+func (ix *Index) conceptPhrases(docs map[string]document) map[string]bool {
+	byFirst := make(map[string][]*entry)
+	for _, es := range ix.lexicon.byWord {
+		for _, e := range es {
+			if e.kind == kindConcept && len(e.words) > 1 {
+				byFirst[e.words[0]] = append(byFirst[e.words[0]], e)
+			}
+		}
+	}
+	found := make(map[string]bool)
+	var ws []string
+	for _, d := range docs {
+		for _, text := range []string{d.Title, d.Body, d.Questions} {
+			ws = ws[:0]
+			for w := range eachWord(text) {
+				ws = append(ws, w)
+			}
+			for i, w := range ws {
+				for _, e := range byFirst[w] {
+					if i+len(e.words) <= len(ws) && slices.Equal(ws[i:i+len(e.words)], e.words) {
+						found[strings.Join(e.words, " ")] = true
+					}
+				}
+			}
+		}
+	}
+	return found
+}
+
+// covers reports whether e's knowledge talks about a concept: a section uses its words, or
+// a synonym rule knows them.
+func (e *engine) covers(ix *Index, c concept) bool {
+	if len(c.words) > 1 {
+		return e.phrases[strings.Join(c.words, " ")]
+	}
+	terms := ix.analyze(c.words[0])
+	return len(terms) > 0 && e.terms[terms[0]] != 0
 }
 
 // expandSynonyms asks Bleve, with its own query.ExtractSynonyms, what every word of the
@@ -80,7 +133,7 @@ func (ix *Index) expandSynonyms(ctx context.Context, idx bleve.Index, m mapping.
 	for _, r := range synonyms {
 		for _, w := range slices.Concat(r.Input, r.Words) {
 			for _, t := range ix.analyze(w) {
-				for _, field := range []string{fieldTitle, fieldBody} {
+				for _, field := range []string{fieldTitle, fieldBody, fieldQuestions} {
 					tq := bleve.NewTermQuery(t)
 					tq.SetField(field)
 					q.AddQuery(tq)
@@ -117,7 +170,7 @@ func (e *engine) close() error { return e.bleve.Close() }
 // unknown ones.
 func (ix *Index) learnTerms(idx bleve.Index, synonyms []knowledge.Synonym) (map[string]termKind, error) {
 	terms := make(map[string]termKind)
-	for _, field := range []string{fieldTitle, fieldBody} {
+	for _, field := range []string{fieldTitle, fieldBody, fieldQuestions} {
 		dict, err := idx.FieldDict(field)
 		if err != nil {
 			return nil, fmt.Errorf("index: terms of %s: %w", field, err)
@@ -128,7 +181,7 @@ func (ix *Index) learnTerms(idx bleve.Index, synonyms []knowledge.Synonym) (map[
 				return nil, fmt.Errorf("index: terms of %s: %w", field, err)
 			}
 			terms[e.Term] |= indexed
-			if field != fieldBody {
+			if field == fieldTitle {
 				terms[e.Term] |= topical
 			}
 		}

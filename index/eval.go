@@ -3,23 +3,71 @@ package index
 import (
 	"bufio"
 	"context"
+	"embed"
 	"fmt"
 	"io"
+	"io/fs"
+	"path"
 	"slices"
 	"strings"
 )
 
-// A Case is one question of an evaluation set and the titles of the sections that answer it;
-// no titles means no section should (an off-topic question).
+// Classes of evaluation cases: what a question should get.
+const (
+	// ClassAnswerable: a section answers it (Case.Want names them).
+	ClassAnswerable = "answerable"
+	// ClassUncovered: on topic, but the knowledge does not cover it: MatchClosest or
+	// MatchNone, never MatchAnswer. Case.Want names what it lacks, for people reading.
+	ClassUncovered = "uncovered"
+	// ClassSmallTalk: greetings, thanks, remarks to the bot: MatchNone.
+	ClassSmallTalk = "smalltalk"
+	// ClassOffTopic: nothing to do with the knowledge: MatchNone.
+	ClassOffTopic = "offtopic"
+)
+
+// A Case is one question of an evaluation set and what it should get.
 type Case struct {
-	Kind     string
+	Set      string // the file it comes from
+	Class    string
+	Kind     string // the first column as written: the class, or a finer kind ("typo")
 	Question string
 	Want     []string
 }
 
-// ParseCases reads an evaluation set: one case a line, "kind<TAB>question<TAB>titles", the
-// titles separated by "|", "-" for none; "#" starts a comment line.
-func ParseCases(r io.Reader) ([]Case, error) {
+// The first columns of older sets, which all mean "answerable": how the question was
+// written.
+var answerableKinds = []string{"keyword", "natural", "paraphrase", "typo", "shout"}
+
+//go:embed evalset/*.tsv
+var evalSets embed.FS
+
+// EvalCases returns the evaluation sets shipped in the binary, every case naming its set.
+func EvalCases() ([]Case, error) {
+	names, err := fs.Glob(evalSets, "evalset/*.tsv")
+	if err != nil {
+		return nil, err
+	}
+	var all []Case
+	for _, name := range names {
+		f, err := evalSets.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		cases, err := ParseCases(strings.TrimSuffix(path.Base(name), ".tsv"), f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		all = append(all, cases...)
+	}
+	return all, nil
+}
+
+// ParseCases reads an evaluation set: one case a line, "kind<TAB>question<TAB>want", the
+// wanted titles (or, for uncovered questions, what the knowledge lacks) separated by "|",
+// "-" for none; "#" starts a comment line. The kind is a class, or one of the older kinds
+// of answerable questions.
+func ParseCases(set string, r io.Reader) ([]Case, error) {
 	var cases []Case
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
@@ -31,9 +79,19 @@ func ParseCases(r io.Reader) ([]Case, error) {
 		if len(f) != 3 || f[1] == "" || f[2] == "" {
 			return nil, fmt.Errorf("line %d: want kind, question and titles separated by tabs", n)
 		}
-		c := Case{Kind: f[0], Question: f[1]}
+		c := Case{Set: set, Kind: f[0], Class: f[0], Question: f[1]}
+		switch {
+		case slices.Contains(answerableKinds, c.Kind):
+			c.Class = ClassAnswerable
+		case c.Class == ClassAnswerable, c.Class == ClassUncovered, c.Class == ClassSmallTalk, c.Class == ClassOffTopic:
+		default:
+			return nil, fmt.Errorf("line %d: unknown kind %q", n, c.Kind)
+		}
 		if f[2] != "-" {
 			c.Want = strings.Split(f[2], "|")
+		}
+		if c.Class == ClassAnswerable && len(c.Want) == 0 {
+			return nil, fmt.Errorf("line %d: an answerable question names the sections that answer it", n)
 		}
 		cases = append(cases, c)
 	}
@@ -42,25 +100,29 @@ func ParseCases(r io.Reader) ([]Case, error) {
 
 // A Report says how well an index answers an evaluation set.
 type Report struct {
-	Answerable int     // cases with a section to find
+	Answerable int     // questions a section answers
 	Top1, Top3 int     // of those, found first / among the first three
 	MRR        float64 // mean reciprocal rank of the first right section, over Answerable
-	OffTopic   int     // cases no section should answer
-	Refused    int     // of those, answered with no result, as they should be
-	Misses     []Miss  // every case not answered first, or answered when it should not be
+	Answered   int     // of those, with MatchAnswer (not closest, not none)
+	// The other classes, and how many of each got what they should.
+	Uncovered, UncoveredRight int
+	SmallTalk, SmallTalkRight int
+	OffTopic, OffTopicRight   int
+	Misses                    []Miss // every case not answered as it should be
 }
 
-// A Miss is a case the index got wrong, with the titles it gave.
+// A Miss is a case the index got wrong, with what it gave.
 type Miss struct {
 	Case
-	Got []string
+	Match Match
+	Got   []string
 }
 
 // Evaluate asks ix every question of cases.
 func (ix *Index) Evaluate(ctx context.Context, cases []Case) (Report, error) {
 	var r Report
 	for _, c := range cases {
-		ans, err := ix.Search(ctx, Query{Text: c.Question, Size: 3})
+		ans, err := ix.Search(ctx, c.Question, DefaultSize)
 		if err != nil {
 			return r, fmt.Errorf("%q: %w", c.Question, err)
 		}
@@ -68,27 +130,49 @@ func (ix *Index) Evaluate(ctx context.Context, cases []Case) (Report, error) {
 		for _, res := range ans.Results {
 			got = append(got, res.Title)
 		}
-		if len(c.Want) == 0 {
-			r.OffTopic++
-			if len(got) == 0 {
-				r.Refused++
-			} else {
-				r.Misses = append(r.Misses, Miss{c, got})
+		miss := Miss{Case: c, Match: ans.Match, Got: got}
+		switch c.Class {
+		case ClassAnswerable:
+			r.Answerable++
+			rank := slices.IndexFunc(got, func(t string) bool { return slices.Contains(c.Want, t) })
+			if rank >= 0 {
+				r.MRR += 1 / float64(rank+1)
 			}
-			continue
-		}
-		r.Answerable++
-		rank := slices.IndexFunc(got, func(t string) bool { return slices.Contains(c.Want, t) })
-		if rank >= 0 {
-			r.MRR += 1 / float64(rank+1)
-		}
-		if rank == 0 {
-			r.Top1++
-		} else {
-			r.Misses = append(r.Misses, Miss{c, got})
-		}
-		if rank >= 0 && rank < 3 {
-			r.Top3++
+			if rank >= 0 && rank < 3 {
+				r.Top3++
+			}
+			if rank == 0 {
+				r.Top1++
+			}
+			if ans.Match == MatchAnswer {
+				r.Answered++
+			}
+			if rank != 0 || ans.Match != MatchAnswer {
+				r.Misses = append(r.Misses, miss)
+			}
+		case ClassUncovered:
+			r.Uncovered++
+			if ans.Match != MatchAnswer {
+				r.UncoveredRight++
+			} else {
+				r.Misses = append(r.Misses, miss)
+			}
+		case ClassSmallTalk, ClassOffTopic:
+			right := ans.Match == MatchNone
+			if c.Class == ClassSmallTalk {
+				r.SmallTalk++
+				right = right && ans.SmallTalk
+			} else {
+				r.OffTopic++
+			}
+			switch {
+			case !right:
+				r.Misses = append(r.Misses, miss)
+			case c.Class == ClassSmallTalk:
+				r.SmallTalkRight++
+			default:
+				r.OffTopicRight++
+			}
 		}
 	}
 	if r.Answerable > 0 {
@@ -97,9 +181,18 @@ func (ix *Index) Evaluate(ctx context.Context, cases []Case) (Report, error) {
 	return r, nil
 }
 
-// Top1Rate and Top3Rate are shares of the answerable cases.
-func (r Report) Top1Rate() float64 { return rate(r.Top1, r.Answerable) }
-func (r Report) Top3Rate() float64 { return rate(r.Top3, r.Answerable) }
+// Rates, each a share of its class; zero for an empty class.
+func (r Report) Top1Rate() float64      { return rate(r.Top1, r.Answerable) }
+func (r Report) Top3Rate() float64      { return rate(r.Top3, r.Answerable) }
+func (r Report) AnsweredRate() float64  { return rate(r.Answered, r.Answerable) }
+func (r Report) UncoveredRate() float64 { return rate(r.UncoveredRight, r.Uncovered) }
+func (r Report) SmallTalkRate() float64 { return rate(r.SmallTalkRight, r.SmallTalk) }
+func (r Report) OffTopicRate() float64  { return rate(r.OffTopicRight, r.OffTopic) }
+
+// NoneRate is the share of small talk and off-topic questions that got no section.
+func (r Report) NoneRate() float64 {
+	return rate(r.SmallTalkRight+r.OffTopicRight, r.SmallTalk+r.OffTopic)
+}
 
 func rate(n, of int) float64 {
 	if of == 0 {
@@ -108,13 +201,19 @@ func rate(n, of int) float64 {
 	return float64(n) / float64(of)
 }
 
+// Summary is the report's figures on one line.
+func (r Report) Summary() string {
+	return fmt.Sprintf("answerable %d: top-1 %.1f%% top-3 %.1f%% MRR %.3f match=answer %.1f%% · uncovered %d/%d · small talk %d/%d · off-topic %d/%d",
+		r.Answerable, 100*r.Top1Rate(), 100*r.Top3Rate(), r.MRR, 100*r.AnsweredRate(),
+		r.UncoveredRight, r.Uncovered, r.SmallTalkRight, r.SmallTalk, r.OffTopicRight, r.OffTopic)
+}
+
 // WriteTo prints the report for a terminal: the figures, then each miss.
 func (r Report) WriteTo(w io.Writer) (int64, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "top-1 %.1f%% (%d/%d)  top-3 %.1f%% (%d/%d)  MRR %.3f  off-topic refused %d/%d\n",
-		100*r.Top1Rate(), r.Top1, r.Answerable, 100*r.Top3Rate(), r.Top3, r.Answerable, r.MRR, r.Refused, r.OffTopic)
+	b.WriteString(r.Summary() + "\n")
 	for _, m := range r.Misses {
-		want := "(no result)"
+		want := "(no section)"
 		if len(m.Want) > 0 {
 			want = strings.Join(m.Want, " | ")
 		}
@@ -122,7 +221,7 @@ func (r Report) WriteTo(w io.Writer) (int64, error) {
 		if len(m.Got) > 0 {
 			got = strings.Join(m.Got, " · ")
 		}
-		fmt.Fprintf(&b, "miss [%s] %q\n     want %s\n     got  %s\n", m.Kind, m.Question, want, got)
+		fmt.Fprintf(&b, "miss [%s/%s] %q\n     want %s\n     got  %s: %s\n", m.Set, m.Kind, m.Question, want, m.Match, got)
 	}
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err

@@ -2,7 +2,6 @@ package index_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/apiorint/apiorint/index"
@@ -12,7 +11,7 @@ import (
 // newArticleIndex builds an in-memory index of the embedded article.
 func newArticleIndex(tb testing.TB) *index.Index {
 	tb.Helper()
-	lib, err := knowledge.Load("")
+	lib, err := knowledge.Load(context.Background(), "")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -24,35 +23,66 @@ func newArticleIndex(tb testing.TB) *index.Index {
 	return ix
 }
 
-// evalCases reads the evaluation set.
-func evalCases(t *testing.T) []index.Case {
+// evalSets returns the shipped evaluation sets, by name.
+func evalSets(t *testing.T) map[string][]index.Case {
 	t.Helper()
-	f, err := os.Open("testdata/eval.tsv")
+	cases, err := index.EvalCases()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	cases, err := index.ParseCases(f)
-	if err != nil {
-		t.Fatal(err)
+	sets := make(map[string][]index.Case)
+	for _, c := range cases {
+		sets[c.Set] = append(sets[c.Set], c)
 	}
-	return cases
+	return sets
 }
 
-// TestEval holds the search to the quality bar on the evaluation set.
+// A bar is the least an evaluation set must score.
+type bar struct {
+	top1, top3, answered, uncovered, none float64
+}
+
+// bars are the quality bars of each shipped set: "article" was written with the article in
+// view, "dev" in the voice of Slack users and tuned on, "aside" in that voice too and never
+// tuned on.
+var bars = map[string]bar{
+	"article": {top1: 0.95, top3: 0.99, answered: 0.95, none: 1},
+	"dev":     {top1: 0.90, top3: 0.97, answered: 0.85, uncovered: 0.90, none: 0.95},
+}
+
+// TestEval holds the search to the quality bar on each evaluation set.
 func TestEval(t *testing.T) {
-	cases := evalCases(t)
-	if len(cases) < 60 {
-		t.Fatalf("the evaluation set has %d questions, want at least 60", len(cases))
+	sets := evalSets(t)
+	ix := newArticleIndex(t)
+	total := 0
+	for name, cases := range sets {
+		total += len(cases)
+		t.Run(name, func(t *testing.T) {
+			r, err := ix.Evaluate(context.Background(), cases)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.WriteTo(t.Output())
+			b, ok := bars[name]
+			if !ok {
+				t.Fatalf("no quality bar for the set %q", name)
+			}
+			check := func(what string, got, want float64) {
+				if got < want {
+					t.Errorf("%s %.3f, want ≥ %.2f", what, got, want)
+				}
+			}
+			check("top-1", r.Top1Rate(), b.top1)
+			check("top-3", r.Top3Rate(), b.top3)
+			check("match=answer on answerable questions", r.AnsweredRate(), b.answered)
+			if r.Uncovered > 0 {
+				check("closest or none on uncovered questions", r.UncoveredRate(), b.uncovered)
+			}
+			check("none on small talk and off-topic questions", r.NoneRate(), b.none)
+		})
 	}
-	r, err := newArticleIndex(t).Evaluate(context.Background(), cases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.WriteTo(t.Output())
-	if r.Top1Rate() < 0.95 || r.Top3Rate() < 0.99 || r.Refused != r.OffTopic {
-		t.Errorf("below the bar: top-1 %.3f (want ≥ 0.95), top-3 %.3f (want ≥ 0.99), off-topic answered %d (want 0)",
-			r.Top1Rate(), r.Top3Rate(), r.OffTopic-r.Refused)
+	if total < 250 {
+		t.Errorf("%d evaluation questions, want at least 250", total)
 	}
 }
 
@@ -62,13 +92,12 @@ func TestEvalAmongManySections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an index of 20,000 sections")
 	}
-	cases := evalCases(t)
 	ix, err := index.New(context.Background(), withSynthetic(t, 20000), index.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	r, err := ix.Evaluate(context.Background(), cases)
+	r, err := ix.Evaluate(context.Background(), evalSets(t)["article"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,4 +105,12 @@ func TestEvalAmongManySections(t *testing.T) {
 	if r.Top1Rate() < 0.95 {
 		t.Errorf("top-1 %.3f among 20,000 other sections, want ≥ 0.95", r.Top1Rate())
 	}
+}
+
+func titles(ans index.Answer) []string {
+	var out []string
+	for _, r := range ans.Results {
+		out = append(out, r.Title)
+	}
+	return out
 }

@@ -1,10 +1,12 @@
 // Package index finds the knowledge section that best answers a question, with Bleve
-// full-text search: the mapping, building and reopening the index, reading the question,
-// synonyms, typo tolerance and deciding when no section is a confident answer.
+// full-text search: the mapping, building and reopening the index, reading the question
+// (what it asks, about which subject), synonyms, typo tolerance, and deciding whether a
+// section answers it, only comes closest, or nothing does.
 package index
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"slices"
@@ -12,61 +14,66 @@ import (
 
 	"github.com/apiorint/apiorint/knowledge"
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 )
 
 // Options say where the index lives.
 type Options struct {
-	// Path is the directory of a persistent index; empty keeps the index in memory.
+	// Path is the directory of a persistent index; empty keeps the index in memory. Only a
+	// missing path, an empty directory or an index apiorint made there is ever replaced:
+	// anything else fails New with ErrNotOurs, untouched.
 	Path string
-	// Logger receives what happened to a persistent index (reopened, rebuilt and why).
-	// Nil discards it.
+	// Logger receives what happened to a persistent index (reopened, rebuilt and why) and
+	// the progress of a long build. Nil discards it.
 	Logger *slog.Logger
+	// Unless is the Hash of an index in service: New builds nothing for the same knowledge
+	// and returns ErrUnchanged.
+	Unless string
 }
+
+// ErrUnchanged is what New returns when the knowledge is what Options.Unless says.
+var ErrUnchanged = errors.New("index: the knowledge did not change")
 
 // Index answers questions from a knowledge library. It is safe for concurrent use.
 type Index struct {
 	analyzer analysis.Analyzer
-	weights  weights
+	lexicon  *lexicon
 
 	sections  map[string]knowledge.Section // by ID: every section that can be an answer
+	order     map[string]int               // by ID: its place in the knowledge
 	children  map[string][]string          // group section ID → its sub-sections, in order
 	summaries map[string]string            // group section ID → the first sentence of each sub-section
-	topics    []string
+	topics    []Topic
+	profiles  map[string]profile
+	hash      string
+	trace     func(id string, text, profile float64)
 
 	// article searches the embedded article alone, library everything: a question whose
 	// every word the article knows is the article's to answer, however many other sections
 	// use those words too. Without other sections they are the same engine.
 	article, library *engine
-
-	fillers map[string]bool
-	phrases map[string][]phrase // by their first word
-}
-
-type phrase struct {
-	rule  int      // which line of phrases.txt: one rule counts once
-	words []string // "when", "to", "use"
-	adds  []string // what the phrase means, as terms to search for: "choos"
 }
 
 // The fields of a document, and the synonym source they share.
 const (
-	fieldTitle = "title"
-	fieldBody  = "body"
+	fieldTitle     = "title"
+	fieldBody      = "body"
+	fieldQuestions = "questions"
 
 	synonymSource     = "synonyms"
 	synonymCollection = "synonyms"
 )
 
-// document is what Bleve indexes for a section: its title, and its text after its parent
-// headings, which say what the text is about ("Kafka" for "Setup" under "# Kafka").
+// document is what Bleve indexes for a section: its title, its text after its parent
+// headings, which say what the text is about ("Kafka" for "Setup" under "# Kafka"), and the
+// example questions its author gave.
 type document struct {
-	Title string `json:"title"`
-	Body  string `json:"body,omitempty"`
+	Title     string `json:"title"`
+	Body      string `json:"body,omitempty"`
+	Questions string `json:"questions,omitempty"`
 }
 
 // New indexes lib, or with opts.Path reopens the index kept there when it was built from the
-// same knowledge, and rebuilds it otherwise.
+// same knowledge, and rebuilds it otherwise. It stops when ctx ends.
 func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, error) {
 	log := opts.Logger
 	if log == nil {
@@ -74,32 +81,21 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 	}
 	ix := &Index{
 		sections:  make(map[string]knowledge.Section, len(lib.Sections)),
+		order:     make(map[string]int, len(lib.Sections)),
 		children:  make(map[string][]string),
 		summaries: make(map[string]string),
-		fillers:   make(map[string]bool, len(lib.Fillers)),
-		weights:   defaultWeights,
-		phrases:   make(map[string][]phrase),
+		profiles:  make(map[string]profile),
 	}
 	docs := ix.collect(lib.Sections)
 	if len(docs) == 0 {
 		return nil, errors.New("index: the knowledge has no section with text")
 	}
-	for _, w := range lib.Fillers {
-		ix.fillers[w] = true
-	}
 	m, err := newMapping()
 	if err != nil {
 		return nil, err
 	}
-	ix.analyzer = m.AnalyzerNamed(en.AnalyzerName)
-	for i, p := range lib.Phrases {
-		adds := ix.analyze(strings.Join(p.Words, " "))
-		for _, in := range p.Input {
-			if ws := words(in); len(ws) > 0 {
-				ix.phrases[ws[0]] = append(ix.phrases[ws[0]], phrase{rule: i, words: ws, adds: adds})
-			}
-		}
-	}
+	ix.analyzer = m.AnalyzerNamed(analyzerName)
+	ix.lexicon = newLexicon(ix, lib)
 	synonyms := ix.dropSelfSynonyms(lib.Synonyms)
 	articleDocs := make(map[string]document)
 	for id, d := range docs {
@@ -107,18 +103,39 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 			articleDocs[id] = d
 		}
 	}
+	hash := contentHash(docs, synonyms)
+	ix.hash = hex.EncodeToString(hash[:8])
+	if opts.Unless != "" && opts.Unless == ix.hash {
+		return nil, ErrUnchanged
+	}
 	if len(articleDocs) == len(docs) {
-		ix.article, err = ix.openEngine(ctx, m, docs, synonyms, opts.Path, log)
+		if ix.article, err = ix.openEngine(ctx, m, docs, synonyms, opts.Path, log); err != nil {
+			return nil, err
+		}
 		ix.library = ix.article
-		return ix, err
+	} else {
+		// The article alone is small: always in memory, built in milliseconds.
+		if ix.article, err = ix.openEngine(ctx, m, articleDocs, synonyms, "", log); err != nil {
+			return nil, err
+		}
+		if ix.library, err = ix.openEngine(ctx, m, docs, synonyms, opts.Path, log); err != nil {
+			ix.article.close()
+			return nil, err
+		}
 	}
-	// The article alone is small: always in memory, built in milliseconds.
-	if ix.article, err = ix.openEngine(ctx, m, articleDocs, synonyms, "", log); err != nil {
-		return nil, err
+	for id, s := range ix.sections {
+		if err := ctx.Err(); err != nil {
+			ix.Close()
+			return nil, err
+		}
+		ix.profiles[id] = ix.profileOf(s)
 	}
-	if ix.library, err = ix.openEngine(ctx, m, docs, synonyms, opts.Path, log); err != nil {
-		ix.article.close()
-		return nil, err
+	withChildren(ix.profiles, ix.children)
+	// Each engine offers its own sections: among 20,000 others, the article's would never
+	// be among the first candidates of an intent.
+	ix.library.byIntent = byIntent(ix.profiles, ix.library.ids)
+	if ix.article != ix.library {
+		ix.article.byIntent = byIntent(ix.profiles, ix.article.ids)
 	}
 	return ix, nil
 }
@@ -131,6 +148,31 @@ func (ix *Index) Close() error {
 	}
 	return err
 }
+
+// A Topic is a section that can be asked about: what a list of topics shows.
+type Topic struct {
+	ID, Title string
+}
+
+// Topics returns the sections with text of their own, in the order of the knowledge. It is
+// never empty: New fails on knowledge without a section to answer with.
+func (ix *Index) Topics() []Topic { return ix.topics }
+
+// Section returns the section with id as a result, and false when no section that can be an
+// answer has that ID (it may have been removed from the knowledge since).
+func (ix *Index) Section(id string) (Result, bool) {
+	s, ok := ix.sections[id]
+	if !ok {
+		return Result{}, false
+	}
+	return ix.result(s, 0), true
+}
+
+// Size returns how many sections can be answers.
+func (ix *Index) Size() int { return len(ix.sections) }
+
+// Hash identifies the knowledge the index holds: the same knowledge, the same hash.
+func (ix *Index) Hash() string { return ix.hash }
 
 // collect decides which sections can be answers and returns what to index for each, by
 // ID. A section with text of its own is indexed with its title, its parent headings and
@@ -149,18 +191,20 @@ func (ix *Index) collect(sections []knowledge.Section) map[string]document {
 		}
 	}
 	docs := make(map[string]document, len(sections))
-	for _, s := range sections {
+	for i, s := range sections {
+		questions := strings.Join(s.Questions, "\n")
 		switch k := kids[place(s.Source, s.Path)]; {
 		case s.Body != "":
-			docs[s.ID] = document{Title: s.Title, Body: strings.Join(append(s.Path[:len(s.Path)-1:len(s.Path)-1], s.Body), "\n")}
-			ix.topics = append(ix.topics, s.Title)
+			docs[s.ID] = document{Title: s.Title, Body: strings.Join(append(s.Path[:len(s.Path)-1:len(s.Path)-1], s.Body), "\n"), Questions: questions}
+			ix.topics = append(ix.topics, Topic{ID: s.ID, Title: s.Title})
 		case len(k) > 1:
-			docs[s.ID] = document{Title: s.Title}
+			docs[s.ID] = document{Title: s.Title, Questions: questions}
 			ix.children[s.ID] = k
 		default:
 			continue
 		}
 		ix.sections[s.ID] = s
+		ix.order[s.ID] = i
 	}
 	for id, kids := range ix.children {
 		// Only sub-sections that are answers themselves are summarised and offered.
@@ -202,7 +246,8 @@ func (ix *Index) dropSelfSynonyms(rules []knowledge.Synonym) []knowledge.Synonym
 	return out
 }
 
-// analyze returns the terms Bleve indexes for text: lower case, stemmed, stop words dropped.
+// analyze returns the terms Bleve indexes for text: lower case, stemmed, stop words and
+// overlong words dropped.
 func (ix *Index) analyze(text string) []string {
 	var terms []string
 	for _, t := range ix.analyzer.Analyze([]byte(text)) {

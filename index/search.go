@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -13,16 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 )
 
-// A Query asks for the sections that best answer Text, or for the one section with ID (what a
-// "show me that one" button asks for).
-type Query struct {
-	Text string
-	ID   string
-	// Size is how many results to return at most; zero or less means DefaultSize.
-	Size int
-}
-
-// DefaultSize is how many results a query returns when it does not say: the answer and two
+// DefaultSize is how many results a search returns when it is not told: the answer and two
 // more to offer.
 const DefaultSize = 3
 
@@ -33,16 +25,34 @@ const maxSize = 50
 // or two, and a pasted page would otherwise cost a search per word.
 const maxQuestionWords = 64
 
-// An Answer holds the results of a query, best first.
+// A Match says how an answer relates to its question.
+type Match string
+
+const (
+	// MatchAnswer: the first result answers the question.
+	MatchAnswer Match = "answer"
+	// MatchClosest: the question is on topic but asks about something the knowledge does
+	// not cover (Answer.Uncovered); the results are the closest sections.
+	MatchClosest Match = "closest"
+	// MatchNone: nothing answers it: off topic, or small talk (Answer.SmallTalk).
+	MatchNone Match = "none"
+)
+
+// An Answer holds the results of a search, best first.
 type Answer struct {
-	Query   string   `json:"query"`
-	Results []Result `json:"results"` // empty, never nil, when nothing is a confident answer
-	// Topics lists the titles of sections that can be asked about, for when there is no
-	// confident answer.
-	Topics []string `json:"-"`
+	Query string `json:"query"`
+	Match Match  `json:"match"`
+	// Uncovered lists what the question asks about that the knowledge does not cover, as
+	// typed (lower case); never nil.
+	Uncovered []string `json:"uncovered"`
+	// Results is empty, never nil, for MatchNone.
+	Results []Result `json:"results"`
+	// SmallTalk tells a MatchNone question that is small talk ("thanks!", "are you a bot?")
+	// from one that is off topic.
+	SmallTalk bool `json:"-"`
 }
 
-// A Result is one section that answers a query.
+// A Result is one section that answers a question.
 type Result struct {
 	ID    string  `json:"id"`
 	Title string  `json:"title"` // the heading as written
@@ -53,11 +63,11 @@ type Result struct {
 	Source string   `json:"-"`
 }
 
-// weights say how much a match counts, by field and by how the word was found.
+// weights say how much a match of a word counts, by field and by how the word was found.
 type weights struct {
 	// A question that names a section's title is after that section; its text (and its
-	// parent headings) say less.
-	title, body float64
+	// parent headings) say less, and its example questions say as much as its text.
+	title, body, questions float64
 	// A typo's guess weighs less than any word as typed, so a near miss never beats an exact
 	// match.
 	typo float64
@@ -65,51 +75,131 @@ type weights struct {
 	// matches only through its synonyms, at a quarter. Such a word is raised so that
 	// "faster" weighs about as much as "performance" would.
 	synonym float64
-	// What a phrase means ("should i use" → choosing) stands in for the phrase's own words,
+	// What a phrase means ("point to point" → point) stands in for the phrase's own words,
 	// which are not searched.
 	phrase float64
+	// A word that names a subject ("api") is in most titles: which subject a question
+	// names is weighed by the sections' profiles.
+	subject float64
 }
 
-var defaultWeights = weights{title: 3, body: 1, typo: 0.4, synonym: 3, phrase: 1}
+var defaultWeights = weights{title: 3, body: 1, questions: 1, typo: 0.4, synonym: 3, phrase: 1, subject: 0.3}
 
-// Search returns the sections that best answer q, or no result when none does with
-// confidence.
-func (ix *Index) Search(ctx context.Context, q Query) (Answer, error) {
-	ans := Answer{Query: q.Text, Results: []Result{}, Topics: ix.topics}
-	size := q.Size
-	if size <= 0 {
-		size = DefaultSize
+// candidates is how many sections the text search offers for re-ranking by what the
+// question asks.
+const candidates = 20
+
+// Search returns the sections that best answer text, at most n of them (DefaultSize when n
+// is zero or less), best first, and whether they answer it or only come closest. With no
+// confident answer, or small talk, Match is MatchNone and there are no results.
+func (ix *Index) Search(ctx context.Context, text string, n int) (Answer, error) {
+	ans := Answer{Query: text, Match: MatchNone, Uncovered: []string{}, Results: []Result{}}
+	if n <= 0 {
+		n = DefaultSize
 	}
-	size = min(size, maxSize)
+	n = min(n, maxSize)
 
-	if q.ID != "" {
-		if s, ok := ix.sections[q.ID]; ok {
-			ans.Results = append(ans.Results, ix.result(s, 0))
-		}
-		return ans, nil
-	}
-
-	r := ix.read(q.Text)
+	r := ix.read(text)
 	e, p := ix.article, ix.plan(ix.article, r)
 	if ix.library != ix.article && !ix.covers(p) {
 		e, p = ix.library, ix.plan(ix.library, r)
 	}
+	if p.smallTalk(r) {
+		ans.SmallTalk = true
+		return ans, nil
+	}
 	if !p.confident() {
 		return ans, nil
 	}
-	res, err := e.bleve.SearchInContext(ctx, ix.request(e, p, size))
+	ranked, err := ix.rank(ctx, e, p, r, n)
 	if err != nil {
-		return ans, fmt.Errorf("index: search: %w", err)
+		return ans, err
 	}
-	for _, hit := range res.Hits {
-		if s, ok := ix.sections[hit.ID]; ok {
-			ans.Results = append(ans.Results, ix.result(s, hit.Score))
-		}
+	if len(ranked) == 0 {
+		return ans, nil
 	}
-	if len(ans.Results) > 0 {
-		ans.Results = ix.followWithChildren(ans.Results, size)
+	ans.Results = ix.followWithChildren(ranked, n)
+	ans.Match = MatchAnswer
+	if len(p.uncovered) > 0 {
+		ans.Match, ans.Uncovered = MatchClosest, p.uncovered
 	}
 	return ans, nil
+}
+
+// rank searches e's text for the words of p, adds the sections that the question's intents
+// point to, and orders them all by how well their text matches and how well their profile
+// fits what the question asks and names.
+func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int) ([]Result, error) {
+	intents := make(map[string]float64, len(r.intents))
+	asked := 0.0
+	for k, v := range r.intents {
+		intents[k] = v
+		asked += v
+	}
+	normalize(intents)
+	// A weak cue is weak evidence: "explain the jigsaw thing" asks for an explanation of the
+	// jigsaw, not for the definition of an API.
+	if asked < 1 {
+		for k := range intents {
+			intents[k] *= asked
+		}
+	}
+	subjects := r.subjects
+	for _, c := range p.conceptsNamed {
+		if s := subjectIndex(c); s >= 0 {
+			subjects[s] += 0.5
+		}
+	}
+	normalizeSubjects(&subjects)
+
+	// The text weighs as much as the question is made of words to search rather than of
+	// cues of what it asks: "integrations = headache?" is about difficulty, whatever title
+	// "integrations" matches best.
+	content := float64(len(p.exact)+len(p.synonyms)+len(p.guesses)+r.phrases) + defaultWeights.subject*float64(len(p.subjectTerms))
+	textWeight := 0.0
+	if content > 0 {
+		textWeight = content / (content + asked)
+	}
+	scores := make(map[string]float64)
+	if q := p.query(defaultWeights); q != nil {
+		res, err := e.bleve.SearchInContext(ctx, ix.request(e, q, max(n, candidates)))
+		if err != nil {
+			return nil, fmt.Errorf("index: search: %w", err)
+		}
+		top := 0.0
+		for _, hit := range res.Hits {
+			top = max(top, hit.Score)
+		}
+		for _, hit := range res.Hits {
+			if _, ok := ix.sections[hit.ID]; ok && top > 0 {
+				scores[hit.ID] = textWeight * hit.Score / top
+			}
+		}
+	}
+	for intent := range intents {
+		for i, id := range e.byIntent[intent] {
+			if i == candidates {
+				break
+			}
+			if _, ok := scores[id]; !ok {
+				scores[id] = 0
+			}
+		}
+	}
+	out := make([]Result, 0, len(scores))
+	for id, text := range scores {
+		score := text + ix.profiles[id].similarity(intents, subjects)
+		if ix.trace != nil {
+			ix.trace(id, text, ix.profiles[id].similarity(intents, subjects))
+		}
+		if score > 0 {
+			out = append(out, ix.result(ix.sections[id], score))
+		}
+	}
+	slices.SortFunc(out, func(a, b Result) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(ix.order[a.ID], ix.order[b.ID]))
+	})
+	return out[:min(len(out), n)], nil
 }
 
 // followWithChildren puts the sub-sections of a summary answer right after it: after "Key
@@ -168,31 +258,55 @@ func firstSentence(md string) string {
 	return para
 }
 
-// A plan is a question read for searching: its words sorted into those the knowledge uses,
-// spelling guesses for those it does not, and those it has never seen.
-// The words are kept as the terms Bleve indexes (lower case, stemmed).
+// A plan is a question read for searching one engine: its words sorted into those the
+// knowledge uses, spelling guesses for those it does not, and those it has never seen, and
+// how much they say the question is about the knowledge. The words are kept as the terms
+// Bleve indexes (lower case, stemmed).
 type plan struct {
-	exact    []string // words as typed that some section uses
-	synonyms []string // words as typed that only a synonym rule knows ("faster")
-	phrased  []string // words that phrases of the question add
-	guesses  []string // known words that misspelt words most likely meant
-	typos    []string // the terms of the misspelt words, as typed
-	known    int      // words recognised, as typed or through a guess, and phrases found
-	unknown  int      // words the knowledge has never seen
-	topical  bool     // a word as typed, or a phrase, names what the knowledge is about
+	exact        []string // words as typed that some section uses
+	synonyms     []string // words as typed that only a synonym rule knows ("faster")
+	subjectTerms []string // words that name a subject ("api")
+	phrased      []string // words that phrases of the question add
+	guesses      []string // known words that misspelt words most likely meant
+	typos        []string // the terms of the misspelt words, as typed
+	// known weighs the words recognised: a subject, a word of a title or of a synonym rule,
+	// a phrase or an intent count one; weak cues, names of products and words that only a
+	// section's text uses count half. unknown counts the words the knowledge has never seen.
+	known, unknown float64
+	// topical: something names what the knowledge is about (a subject, a word of a title, a
+	// synonym rule, a phrase, a concept of the domain), or the question asks something in
+	// words that are all known ("which one is faster?").
+	topical bool
+	// strong weighs what ties the question to the knowledge, against its small talk.
+	strong float64
+	// uncovered are the concepts the question names that this knowledge does not cover, as
+	// typed; conceptsNamed their subjects, which the closest sections are about.
+	uncovered     []string
+	conceptsNamed []string
 }
 
-// confident tells whether a question is about the knowledge at all: most of its words must
-// be known, or half of them with one that names a topic. "best restaurant near me" is not,
-// though the article mentions a restaurant; "is kafka a good api" is.
+// confident tells whether a question is about the knowledge at all: what it says must
+// outweigh the words the knowledge has never seen, or match them with something topical.
+// "best restaurant near me" is not, though the article mentions a restaurant; "is kafka a
+// good api" is.
 func (p plan) confident() bool {
 	return p.known > p.unknown || (p.known > 0 && p.known == p.unknown && p.topical)
 }
 
+// smallTalk tells a question that mostly greets, thanks or talks about the bot: "thanks,
+// what is an api?" is a question, "tell me an api joke lol" is not.
+func (p plan) smallTalk(r reading) bool {
+	if r.empty {
+		return true // only emoji or punctuation: "👍", "?!"
+	}
+	return r.smallTalk > 0 && float64(r.smallTalk) > p.strong
+}
+
 // covers reports whether the article alone knows every word of a question read against it,
-// each as typed: a word it only guesses may be one that other sections use as typed.
+// each as typed (a word it only guesses may be one that other sections use as typed), and
+// every concept it names.
 func (ix *Index) covers(p plan) bool {
-	if p.known == 0 || p.unknown > 0 {
+	if p.known == 0 || p.unknown > 0 || len(p.uncovered) > 0 {
 		return false
 	}
 	for _, t := range p.typos {
@@ -203,67 +317,69 @@ func (ix *Index) covers(p plan) bool {
 	return true
 }
 
-// A reading is a question taken apart for searching, before any engine looks at it: its
-// phrases recognised, and each other word with its terms (or none, for a filler or a stop
-// word).
-type reading struct {
-	phrased []string   // terms that the question's phrases stand for
-	phrases int        // how many phrase rules the question holds
-	words   []string   // the other words, as typed (lower case)
-	terms   [][]string // their terms, word by word
-}
-
-// read takes a question apart: Slack markup removed, phrases recognised, filler words and
-// stop words set aside.
-func (ix *Index) read(question string) reading {
-	var r reading
-	if len(question) > 16*maxQuestionWords {
-		question = question[:16*maxQuestionWords]
+// plan sorts the words of a reading by what engine e knows of them: used by a section,
+// known to a synonym rule, a likely typo of a word it knows, or unknown; weighs how much
+// they tie the question to the knowledge; and finds the concepts it names that e does not
+// cover.
+func (ix *Index) plan(e *engine, r reading) plan {
+	p := plan{phrased: r.phrased, known: r.cued, topical: r.phrases > 0 || r.strongSubjects > 0}
+	p.strong = float64(r.strongSubjects + r.phrases)
+	if r.fullIntent {
+		p.strong++
 	}
-	ws := words(stripSlackMarkup(question))
-	ws = ws[:min(len(ws), maxQuestionWords)]
-	// A phrase stands for what it means: its words are not searched for themselves, so that
-	// the "use" of "when should I use an api" does not pull in "Common Use Cases For APIs".
-	said := make([]bool, len(ws))
-	var found []int // the phrase rules found, each once
-	for at, w := range ws {
-		for _, ph := range ix.phrases[w] {
-			if !slices.Contains(found, ph.rule) && at+len(ph.words) <= len(ws) && slices.Equal(ws[at:at+len(ph.words)], ph.words) {
-				found = append(found, ph.rule)
-				r.phrased = append(r.phrased, ph.adds...)
-				for i := range ph.words {
-					said[at+i] = true
-				}
-			}
-		}
-	}
-	r.phrases = len(found)
-	for i, w := range ws {
-		if said[i] || ix.fillers[w] {
+	for _, c := range r.concepts {
+		if c.subject == "" && !r.onTopic() {
+			p.unknown++ // "security" alone is not about APIs; "api security" is
 			continue
 		}
-		if terms := ix.analyze(w); len(terms) > 0 {
-			r.words = append(r.words, w)
-			r.terms = append(r.terms, terms)
+		p.known++
+		p.strong++
+		p.topical = true
+		if !e.covers(ix, c) {
+			p.uncovered = append(p.uncovered, c.typed)
+			p.conceptsNamed = append(p.conceptsNamed, c.subject)
+			continue
+		}
+		// Covered: a section talks about it, so it is searched like any other word, and
+		// what the question asks is asked of it, not of its subject: "what is a webhook",
+		// with a section on webhooks, is not a question for What Is An API?.
+		for _, w := range c.words {
+			p.exact = append(p.exact, ix.analyze(w)...)
 		}
 	}
-	return r
-}
-
-// plan sorts the words of a reading by what engine e knows of them: used by a section,
-// known to a synonym rule, a likely typo of a word it knows, or unknown.
-func (ix *Index) plan(e *engine, r reading) plan {
-	p := plan{phrased: r.phrased, known: r.phrases, topical: r.phrases > 0}
-	for i, w := range r.words {
-		terms := r.terms[i]
+	// Words that only a section's text uses ("restaurant", "team") count once the
+	// question is otherwise about the knowledge: on their own they are chance.
+	textOnly := 0.0
+	for _, t := range r.tokens {
+		terms := t.terms
 		kind := e.terms[terms[0]]
+		// What a question asks is weighed by the sections' profiles, not searched in their
+		// text, and the subject it names weighs little there: most titles name one.
 		switch {
+		case t.intent > 0:
+		case t.subject > 0 && kind != 0:
+			p.subjectTerms = append(p.subjectTerms, terms...)
 		case kind&indexed != 0:
 			p.exact = append(p.exact, terms...)
 		case kind&synonym != 0:
 			p.synonyms = append(p.synonyms, terms...)
+		}
+		switch {
+		case t.subject > 0:
+			p.known += t.subject
+		case kind&topical != 0:
+			p.known++
+			p.strong++
+			p.topical = true
+		case t.intent > 0:
+			p.known += min(t.intent, 1)
+		case kind&indexed != 0:
+			textOnly += 0.5
+		case t.product:
+			p.known += 0.5
+		case isNumber(t.word):
 		default:
-			guesses := e.spelling.suggest(w, 2)
+			guesses := e.spelling.suggest(t.word, 2)
 			if len(guesses) == 0 {
 				p.unknown++
 				continue
@@ -279,23 +395,44 @@ func (ix *Index) plan(e *engine, r reading) plan {
 			// REST.
 			p.guesses = append(p.guesses, meant...)
 			p.typos = append(p.typos, terms[0])
+			p.known += 0.5 // a guess may be wrong: "gift" is not a misspelt "gist"
 		}
-		p.known++
-		p.topical = p.topical || kind&topical != 0
+	}
+	// A question that asks something the knowledge answers is about it when every word is
+	// known ("which one is faster?"), or when it names a subject, however weakly ("why is it
+	// so hard to integrate SAP?").
+	if r.fullIntent && (p.unknown == 0 || r.subjects[subjectAPI]+r.subjects[subjectIntegration] > 0) {
+		p.topical = true
+	}
+	if p.topical || p.unknown == 0 {
+		p.known += textOnly // "jigsaw puzzle" alone asks about the article's jigsaw puzzle
+	}
+	// Once a question names an API or an integration, the words around it are more likely
+	// the asker's own ("can I hit a bunch of endpoints in a single call?") than a sign that
+	// it is about something else.
+	if r.strongSubjects > 0 || len(p.uncovered) > 0 {
+		p.unknown /= 2
 	}
 	return p
 }
 
-// request is the Bleve search for a plan on e, scored with e's own BM25 statistics.
-func (ix *Index) request(e *engine, p plan, size int) *bleve.SearchRequest {
-	req := bleve.NewSearchRequestOptions(p.query(ix.weights), size, 0, false)
+// isNumber reports whether a word is all digits: "2 lines", "4 months" say nothing of the
+// topic, nor against it.
+func isNumber(w string) bool {
+	return strings.Trim(w, "0123456789") == ""
+}
+
+// request is the Bleve search for q on e, scored with e's own BM25 statistics.
+func (ix *Index) request(e *engine, q query.Query, size int) *bleve.SearchRequest {
+	req := bleve.NewSearchRequestOptions(q, size, 0, false)
 	req.PreSearchData = map[string]any{search.BM25PreSearchDataKey: e.stats, search.SynonymPreSearchDataKey: e.synonyms}
 	return req
 }
 
-// query is the Bleve query for a plan: every term against every field, each field and each
-// kind of term weighted as above, as Bleve's match queries would do it but without analysing
-// the question again for each field. Nothing a user types is Bleve syntax.
+// query is the Bleve query for a plan, or nil when it has no word to search for: every term
+// against every field, each field and each kind of term weighted as above, as Bleve's match
+// queries would do it but without analysing the question again for each field. Nothing a
+// user types is Bleve syntax.
 func (p plan) query(w weights) query.Query {
 	q := bleve.NewDisjunctionQuery()
 	add := func(terms []string, weight float64) {
@@ -303,7 +440,7 @@ func (p plan) query(w weights) query.Query {
 			for _, f := range [...]struct {
 				name  string
 				boost float64
-			}{{fieldTitle, w.title}, {fieldBody, w.body}} {
+			}{{fieldTitle, w.title}, {fieldBody, w.body}, {fieldQuestions, w.questions}} {
 				tq := bleve.NewTermQuery(t)
 				tq.SetField(f.name)
 				tq.SetBoost(f.boost * weight)
@@ -312,31 +449,12 @@ func (p plan) query(w weights) query.Query {
 		}
 	}
 	add(p.exact, 1)
+	add(p.subjectTerms, w.subject)
 	add(p.synonyms, w.synonym)
 	add(p.phrased, w.phrase)
 	add(p.guesses, w.typo)
+	if len(q.Disjuncts) == 0 {
+		return nil
+	}
 	return q
 }
-
-// slackMarkup matches what Slack puts in message text for mentions, channels, special
-// mentions and links: <@U123>, <#C123|general>, <!here>, <https://example.com|label>.
-var slackMarkup = regexp.MustCompile(`<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>`)
-
-// stripSlackMarkup removes mentions, channels and bare links, keeps the label of a link, and
-// decodes the three entities Slack escapes.
-func stripSlackMarkup(text string) string {
-	if !strings.ContainsAny(text, "<&") {
-		return text
-	}
-	text = slackMarkup.ReplaceAllStringFunc(text, func(m string) string {
-		sub := slackMarkup.FindStringSubmatch(m)
-		if sub[1] == "" && sub[3] != "" {
-			return " " + sub[3] + " " // a link's label is part of the sentence
-		}
-		return " " // a mention, a channel or an address is not part of the question
-	})
-	return slackEntities.Replace(text)
-}
-
-// slackEntities decodes the three entities Slack escapes in message text.
-var slackEntities = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
