@@ -7,19 +7,38 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"regexp"
-	"strings"
+	"slices"
 	"sync/atomic"
 	"time"
 
+	"github.com/apiorint/apiorint/bot/redisstate"
+	"github.com/apiorint/apiorint/bot/store"
 	"github.com/apiorint/apiorint/index"
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/slackevents"
 )
 
-// A Searcher finds the sections that answer a question; *index.Index is one.
+// A Searcher finds the sections that answer a question; *index.Index and *index.Live are
+// ones.
 type Searcher interface {
-	Search(ctx context.Context, q index.Query) (index.Answer, error)
+	// Search returns the sections that best answer text, at most n, best first.
+	Search(ctx context.Context, text string, n int) (index.Answer, error)
+	// Section returns the section with id, and false when there is none.
+	Section(id string) (index.Result, bool)
+	// Topics returns the sections that can be asked about.
+	Topics() []index.Topic
+}
+
+// A Recorder keeps the record of questions answered and votes given, without ever making
+// the caller wait; *store.Recorder is one. Each method reports whether it took the record.
+type Recorder interface {
+	Question(store.Question) bool
+	Vote(store.Vote) bool
+}
+
+// Reports reads the record back for the gap report and App Home; store.Store is one.
+type Reports interface {
+	Gaps(ctx context.Context, since time.Time, limit int) ([]store.Gap, error)
+	Stats(ctx context.Context, since time.Time) (store.Stats, error)
 }
 
 // Options tune a Bot; the zero value is ready for production.
@@ -34,33 +53,64 @@ type Options struct {
 	// Workers and QueueSize bound the replies sent after acknowledgements; zero means 8
 	// workers and 1,000 waiting replies.
 	Workers, QueueSize int
-	// MaxConcurrent bounds the Slack requests handled at once over HTTP; one more waits a
-	// second for a slot, then gets 503 (Slack tries again). Zero means 256.
+	// MaxConcurrent bounds the verified Slack requests handled at once over HTTP; one more
+	// waits a second for a slot, then gets 503 (Slack tries again). Zero means 256.
 	MaxConcurrent int
 	// ShutdownWait bounds how long a stop waits for requests and replies in flight;
 	// zero means 20 seconds.
 	ShutdownWait time.Duration
 	// Now is the clock requests are verified against; nil means time.Now.
 	Now func() time.Time
+	// Recorder keeps the record of questions and votes; nil records nothing.
+	Recorder Recorder
+	// Reports reads the record for /apiorint gaps and App Home; nil means there is none.
+	Reports Reports
+	// Redis shares what was handled, and the posting rate, with other replicas; nil keeps
+	// both in this process.
+	Redis *redisstate.Client
+	// PostRate and PostBurst bound the messages posted to one channel: zero means Slack's
+	// guidance, one a second with short bursts of three.
+	PostRate  float64
+	PostBurst int
+	// Knowledge describes the knowledge in service for /healthz; nil leaves it out.
+	Knowledge interface {
+		Size() int
+		Hash() string
+	}
 }
 
-// A Bot answers questions asked in Slack: slash commands, mentions, direct messages and
-// button clicks, over Socket Mode or HTTP. Both transports feed the same methods, so the
-// behaviour does not depend on which one carried a request.
-type Bot struct {
-	cfg     Config
-	search  Searcher
-	api     *slack.Client
-	http    *http.Client
-	log     *slog.Logger
-	metrics *metrics
-	verify  verifier
-	seen    *seenSet
-	slots   chan struct{} // one per Slack request being handled over HTTP
-	render  *renderer
-	replies *replyQueue
-	wait    time.Duration
+// A limiter spaces the messages posted to a channel.
+type limiter interface {
+	Wait(ctx context.Context, channel string) error
+}
 
+// A Bot answers questions asked in Slack: slash commands, mentions, direct messages, message
+// shortcuts, button clicks and App Home, over Socket Mode or HTTP. Both transports feed the
+// same methods, so the behaviour does not depend on which one carried a request.
+type Bot struct {
+	cfg       Config
+	search    Searcher
+	api       *slack.Client
+	http      *http.Client
+	log       *slog.Logger
+	metrics   *metrics
+	verify    verifier
+	seen      *seenSet
+	redis     *redisstate.Client
+	rate      limiter
+	slots     chan struct{} // one per verified Slack request being handled over HTTP
+	render    *renderer
+	replies   *replyQueue
+	records   Recorder
+	reports   Reports
+	knowledge interface {
+		Size() int
+		Hash() string
+	}
+	wait      time.Duration
+	responses responseHosts
+
+	started   atomic.Bool
 	self      atomic.Pointer[identity] // who the bot is, from auth.test
 	running   atomic.Bool
 	connected atomic.Bool // Socket Mode only
@@ -75,8 +125,8 @@ const (
 	replyTimeout     = 60 * time.Second
 )
 
-// New returns a bot for cfg that answers from s. It does not touch the network until Run or
-// Serve.
+// New returns a bot for cfg that answers from s. It starts nothing and does not touch the
+// network: Run or Serve do.
 func New(cfg Config, s Searcher, opts Options) *Bot {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -115,20 +165,31 @@ func New(cfg Config, s Searcher, opts Options) *Bot {
 		apiOpts = append(apiOpts, slack.OptionAppLevelToken(cfg.AppToken))
 	}
 	m := newMetrics()
-	return &Bot{
-		cfg:     cfg,
-		search:  s,
-		api:     slack.New(cfg.BotToken, apiOpts...),
-		http:    opts.HTTPClient,
-		log:     opts.Logger,
-		metrics: m,
-		verify:  newVerifier(cfg.SigningSecret, opts.Now),
-		seen:    newSeenSet(seenCapacity),
-		slots:   make(chan struct{}, opts.MaxConcurrent),
-		render:  newRenderer(),
-		replies: newReplyQueue(opts.Workers, opts.QueueSize, replyTimeout, opts.Logger, m),
-		wait:    opts.ShutdownWait,
+	b := &Bot{
+		cfg:       cfg,
+		search:    s,
+		api:       slack.New(cfg.BotToken, apiOpts...),
+		http:      opts.HTTPClient,
+		log:       opts.Logger,
+		metrics:   m,
+		verify:    newVerifier(cfg.SigningSecret, opts.Now),
+		seen:      newSeenSet(seenCapacity),
+		redis:     opts.Redis,
+		slots:     make(chan struct{}, opts.MaxConcurrent),
+		render:    newRenderer(),
+		replies:   newReplyQueue(opts.Workers, opts.QueueSize, replyTimeout, opts.Logger, m),
+		records:   opts.Recorder,
+		reports:   opts.Reports,
+		knowledge: opts.Knowledge,
+		wait:      opts.ShutdownWait,
+		responses: newResponseHosts(cfg.APIURL),
 	}
+	b.rate = redisstate.NewLocalLimiter(opts.PostRate, opts.PostBurst)
+	if opts.Redis != nil {
+		b.rate = opts.Redis
+	}
+	m.watch(b)
+	return b
 }
 
 // Run serves on cfg.ListenAddr until ctx ends; see Serve.
@@ -140,24 +201,32 @@ func (b *Bot) Run(ctx context.Context) error {
 	return b.Serve(ctx, ln)
 }
 
-// Serve checks the bot token with auth.test, then serves HTTP on ln (health, metrics, and the
-// Slack endpoints in HTTP mode) and, in Socket Mode, takes Slack's requests over a websocket,
-// until ctx ends. Then it stops taking work, finishes what is in flight (for at most
-// ShutdownWait) and returns nil. It returns an error when the bot cannot start or Slack
-// refuses its tokens.
+// errServedAlready is what a second Serve returns: a bot serves once.
+var errServedAlready = errors.New("bot: Serve was already called")
+
+// Serve checks the bot token with auth.test, starts the reply workers, then serves HTTP on
+// ln (health, metrics, and the Slack endpoints in HTTP mode) and, in Socket Mode, takes
+// Slack's requests over a websocket, until ctx ends. Then it stops taking work, finishes
+// what is in flight (for at most ShutdownWait) and returns nil. It returns an error when the
+// bot cannot start or Slack refuses its tokens. A Bot serves once.
 func (b *Bot) Serve(ctx context.Context, ln net.Listener) error {
 	defer ln.Close()
+	if !b.started.CompareAndSwap(false, true) {
+		return errServedAlready
+	}
 	if err := b.authenticate(ctx); err != nil {
 		return err
 	}
+	b.replies.start()
 	srv := &http.Server{
 		Handler:           b.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
+		// No ReadTimeout: a request's body is read under a deadline of its own (see
+		// slackRequest), so that a slow sender holds nothing but its own connection.
+		WriteTimeout:   10 * time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(b.log.Handler(), slog.LevelWarn),
 	}
 	failed := make(chan error, 2)
 	go func() {
@@ -204,6 +273,10 @@ func (b *Bot) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// Slack's errors that mean the token itself is refused, not that Slack failed.
+var refusedToken = []string{"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+	"not_allowed_token_type", "missing_scope", "no_permission", "team_access_not_granted"}
+
 // authenticate asks Slack who the bot token belongs to, which also proves it works: a bad or
 // revoked token stops the bot at once with a message that says so (and not the token).
 func (b *Bot) authenticate(ctx context.Context) error {
@@ -211,181 +284,27 @@ func (b *Bot) authenticate(ctx context.Context) error {
 	defer cancel()
 	res, err := b.api.AuthTestContext(ctx)
 	if err != nil {
+		api := redactURL(b.cfg.APIURL)
 		var slackErr slack.SlackErrorResponse
 		switch {
-		case errors.As(err, &slackErr) || isAuthError(err):
-			return fmt.Errorf("SLACK_BOT_TOKEN was refused by Slack (%v): check the token, or reinstall the app to get a new one", err)
+		case errors.As(err, &slackErr) && slices.Contains(refusedToken, slackErr.Err):
+			return fmt.Errorf("SLACK_BOT_TOKEN was refused by Slack (%s): check the token, or reinstall the app to get a new one", slackErr.Err)
+		case errors.As(err, &slackErr):
+			return fmt.Errorf("auth.test at %s answered %q, so the bot token could not be checked: try again later", api, slackErr.Err)
 		default:
-			return fmt.Errorf("auth.test at %s failed, so the bot token could not be checked: %w", b.cfg.APIURL, err)
+			return fmt.Errorf("auth.test at %s failed, so the bot token could not be checked: %w", api, redactError(err))
 		}
 	}
 	b.self.Store(&identity{UserID: res.UserID, BotID: res.BotID, Team: res.Team})
 	return nil
 }
 
-func isAuthError(err error) bool {
-	switch err.Error() {
-	case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type", "missing_scope":
-		return true
-	}
-	return false
-}
-
-// answer searches for question and renders the reply, counting what happened.
-func (b *Bot) answer(ctx context.Context, question string) message {
-	question = strings.TrimSpace(question)
-	if isHelp(question) {
-		b.metrics.answers.WithLabelValues("usage").Inc()
-		return usageMessage(b.topics(ctx))
-	}
-	start := time.Now()
-	ans, err := b.search.Search(ctx, index.Query{Text: question, Size: resultsPerAnswer})
-	b.metrics.search.Observe(time.Since(start).Seconds())
+// ReloadResult counts a reload of the knowledge: err is nil when the new knowledge is in
+// service.
+func (b *Bot) ReloadResult(err error) {
+	result := "ok"
 	if err != nil {
-		b.log.Error("search failed", "err", err)
-		b.metrics.answers.WithLabelValues("error").Inc()
-		return message{Text: "Sorry, something went wrong while looking that up. Please try again."}
+		result = "failed"
 	}
-	if len(ans.Results) == 0 {
-		b.metrics.answers.WithLabelValues("no_match").Inc()
-	} else {
-		b.metrics.answers.WithLabelValues("answered").Inc()
-	}
-	return b.render.answer(ans)
+	b.metrics.reloads.WithLabelValues(result).Inc()
 }
-
-// isHelp reports whether question asks how to use the bot rather than asking something:
-// nothing at all (once mentions are left out), or "help".
-func isHelp(question string) bool {
-	q := strings.ToLower(strings.Trim(mentionPattern.ReplaceAllString(question, ""), " \t\n?!.:"))
-	return q == "" || q == "help" || q == "usage" || q == "?"
-}
-
-// topics asks the searcher what it knows about, for the usage message.
-func (b *Bot) topics(ctx context.Context) []string {
-	ans, err := b.search.Search(ctx, index.Query{})
-	if err != nil {
-		return nil
-	}
-	return ans.Topics
-}
-
-// command answers a slash command. The answer is the response itself, so it must come well
-// within Slack's 3 seconds: searching takes a millisecond.
-func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) message {
-	b.log.Debug("slash command", "user", cmd.UserID, "channel", cmd.ChannelID, "command", cmd.Command)
-	return b.answer(ctx, cmd.Text)
-}
-
-// event handles an Events API callback: a mention or a direct message is queued to be
-// answered, at most once per event and per message; everything else is ignored. It never
-// waits for Slack, so the caller can acknowledge at once.
-func (b *Bot) event(e slackevents.EventsAPIEvent) {
-	cb, _ := e.Data.(*slackevents.EventsAPICallbackEvent)
-	eventID := ""
-	if cb != nil {
-		eventID = cb.EventID
-	}
-	var channel, ts, thread, text, kind string
-	switch ev := e.InnerEvent.Data.(type) {
-	case *slackevents.AppMentionEvent:
-		kind = "app_mention"
-		if b.fromMe(ev.User, ev.BotID) || ev.Edited != nil {
-			b.metrics.events.WithLabelValues(kind, "ignored").Inc()
-			return
-		}
-		channel, ts, text = ev.Channel, ev.TimeStamp, ev.Text
-		thread = ev.ThreadTimeStamp
-		if thread == "" {
-			thread = ev.TimeStamp
-		}
-	case *slackevents.MessageEvent:
-		kind = "message"
-		// Only new messages people send the bot directly: not its own, not other bots',
-		// not edits, joins or any other subtype, and not channel messages (a mention there
-		// arrives as app_mention).
-		if ev.ChannelType != "im" || ev.SubType != "" || b.fromMe(ev.User, ev.BotID) {
-			b.metrics.events.WithLabelValues(kind, "ignored").Inc()
-			return
-		}
-		channel, ts, thread, text = ev.Channel, ev.TimeStamp, ev.ThreadTimeStamp, ev.Text
-	default:
-		b.metrics.events.WithLabelValues("other", "ignored").Inc()
-		return
-	}
-	// One answer per event (Slack retries) and per message (a mention in a DM can arrive
-	// both as app_mention and as message).
-	if !b.seen.first("event:"+eventID, "message:"+channel+":"+ts) {
-		b.metrics.events.WithLabelValues(kind, "duplicate").Inc()
-		b.log.Debug("duplicate event ignored", "event_id", eventID, "kind", kind)
-		return
-	}
-	queued := b.replies.enqueue(reply{
-		what: kind + " " + eventID,
-		do: func(ctx context.Context) error {
-			msg := b.answer(ctx, text)
-			_, _, err := b.api.PostMessageContext(ctx, channel,
-				slack.MsgOptionText(msg.Text, false),
-				slack.MsgOptionBlocks(msg.Blocks...),
-				slack.MsgOptionTS(thread))
-			return err
-		},
-	})
-	outcome := "queued"
-	if !queued {
-		outcome = "dropped"
-	}
-	b.metrics.events.WithLabelValues(kind, outcome).Inc()
-}
-
-// fromMe reports whether a message was sent by this bot or by any bot.
-func (b *Bot) fromMe(user, botID string) bool {
-	me := b.self.Load()
-	return botID != "" || (me != nil && user == me.UserID)
-}
-
-// interaction handles a click on a "show that section" button: the section goes to the
-// person who clicked, through the action's response URL. Other interactions are ignored.
-func (b *Bot) interaction(cb slack.InteractionCallback) {
-	if cb.Type != slack.InteractionTypeBlockActions || cb.ResponseURL == "" {
-		b.metrics.events.WithLabelValues("interaction", "ignored").Inc()
-		return
-	}
-	for _, action := range cb.ActionCallback.BlockActions {
-		if !strings.HasPrefix(action.ActionID, actionShow) || action.Value == "" {
-			continue
-		}
-		id, responseURL := action.Value, cb.ResponseURL
-		queued := b.replies.enqueue(reply{
-			what: "block_actions " + id,
-			do: func(ctx context.Context) error {
-				ans, err := b.search.Search(ctx, index.Query{ID: id})
-				if err != nil {
-					return err
-				}
-				msg := message{Text: "That section is no longer in the knowledge base."}
-				if len(ans.Results) > 0 {
-					msg = b.render.section(ans.Results[0])
-				}
-				b.metrics.answers.WithLabelValues("section").Inc()
-				return b.respond(ctx, responseURL, msg)
-			},
-		})
-		outcome := "queued"
-		if !queued {
-			outcome = "dropped"
-		}
-		b.metrics.events.WithLabelValues("block_actions", outcome).Inc()
-		return // one button per click
-	}
-	b.metrics.events.WithLabelValues("interaction", "ignored").Inc()
-}
-
-// respond posts msg to a response URL, as an ephemeral message that replaces nothing.
-func (b *Bot) respond(ctx context.Context, responseURL string, msg message) error {
-	return slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.http, msg.webhook())
-}
-
-// mentionPattern matches Slack's markup for mentions and special mentions: <@U123>,
-// <@U123|name>, <!here>.
-var mentionPattern = regexp.MustCompile(`<[@!][^<>]*>`)

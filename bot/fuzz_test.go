@@ -2,20 +2,20 @@ package bot
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/apiorint/apiorint/bot/fakeslack"
 	"github.com/apiorint/apiorint/index"
+	"github.com/apiorint/apiorint/index/indextest"
 )
 
 // FuzzSlackRequest sends signed requests with arbitrary bodies to every Slack endpoint: each
 // gets an answer below 500 (a 4xx, or acknowledged and ignored), and nothing panics.
 func FuzzSlackRequest(f *testing.F) {
 	cfg := Config{BotToken: fakeslack.BotToken, SigningSecret: "fuzz", APIURL: "http://127.0.0.1:1/api/", ListenAddr: ":0"}
-	b := New(cfg, articleIndex(f), Options{Workers: 1, QueueSize: 1})
+	b := New(cfg, indextest.Article(f), Options{Workers: 1, QueueSize: 1})
 	handler := b.Handler()
 	f.Add(uint8(0), "application/json", []byte(`{"type":"url_verification","challenge":"c"}`))
 	f.Fuzz(func(t *testing.T, endpoint uint8, contentType string, body []byte) {
@@ -34,8 +34,7 @@ func FuzzSlackRequest(f *testing.F) {
 // FuzzRender renders arbitrary sections: every message keeps to Slack's limits (3,000
 // characters a section, 50 blocks) and lets no markup through.
 func FuzzRender(f *testing.F) {
-	ix := articleIndex(f)
-	topics, _ := ix.Search(context.Background(), index.Query{})
+	topics := indextest.Article(f).Topics()
 	rn := newRenderer()
 	f.Add("Title", "Some **Markdown** with <!channel> and a [link](https://example.com).", "id", "what is an api?")
 	f.Fuzz(func(t *testing.T, title, text, id, question string) {
@@ -43,8 +42,9 @@ func FuzzRender(f *testing.F) {
 			return // the index never returns these
 		}
 		r := index.Result{ID: id, Title: title, Text: text, Source: "fuzz.md", Path: []string{title}}
-		checkLimits(t, rn.answer(index.Answer{Query: question, Results: []index.Result{r, r}}))
-		checkLimits(t, rn.answer(index.Answer{Query: question, Topics: topics.Topics}))
-		checkLimits(t, usageMessage([]string{title, text}))
+		checkLimits(t, rn.answer(index.Answer{Query: question, Match: index.MatchAnswer, Results: []index.Result{r, r}}, "a", topics, view{share: true}))
+		checkLimits(t, rn.answer(index.Answer{Query: question, Match: index.MatchClosest, Uncovered: []string{title, question}, Results: []index.Result{r}}, "a", topics, view{share: true}))
+		checkLimits(t, rn.answer(index.Answer{Query: question, Match: index.MatchNone}, "", topics, view{}))
+		checkLimits(t, usageMessage([]index.Topic{{ID: id, Title: title}, {ID: text, Title: text}}))
 	})
 }

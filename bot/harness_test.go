@@ -19,30 +19,13 @@ import (
 	"github.com/apiorint/apiorint/bot"
 	"github.com/apiorint/apiorint/bot/fakeslack"
 	"github.com/apiorint/apiorint/index"
-	"github.com/apiorint/apiorint/knowledge"
+	"github.com/apiorint/apiorint/index/indextest"
 )
 
 const secret = "test-signing-secret"
 
-var (
-	articleOnce  sync.Once
-	articleIndex *index.Index
-)
-
-// article returns an index of the embedded article, built once for all tests.
-func article(t testing.TB) *index.Index {
-	t.Helper()
-	articleOnce.Do(func() {
-		lib, err := knowledge.Load("")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if articleIndex, err = index.New(context.Background(), lib, index.Options{}); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return articleIndex
-}
+// article returns the index of the embedded article shared by the tests.
+func article(t testing.TB) *index.Index { return indextest.Article(t) }
 
 // A harness is a bot serving on loopback against a fake Slack.
 type harness struct {
@@ -81,9 +64,16 @@ const (
 // start runs a bot in mode until the test ends. search may be nil for the article.
 func start(t *testing.T, m mode, search bot.Searcher, opts bot.Options) *harness {
 	t.Helper()
+	return startWith(t, m, search, opts, func(*bot.Config) {})
+}
+
+// startWith is start with a configuration changed by change.
+func startWith(t *testing.T, m mode, search bot.Searcher, opts bot.Options, change func(*bot.Config)) *harness {
+	t.Helper()
 	fake := fakeslack.New()
 	t.Cleanup(fake.Close)
 	cfg := bot.Config{BotToken: fakeslack.BotToken, SigningSecret: secret, APIURL: fake.APIURL, ListenAddr: "127.0.0.1:0"}
+	change(&cfg)
 	if m == socketMode {
 		cfg.AppToken = fakeslack.AppToken
 	}
@@ -119,16 +109,16 @@ func start(t *testing.T, m mode, search bot.Searcher, opts bot.Options) *harness
 	return h
 }
 
-// mentionBurst sends n mentions of the bot at once, each its own event in its own thread
-// ("<i>.0001" in channel), and fails the test when one is refused or acknowledged later
-// than maxAck.
+// mentionBurst sends n mentions of the bot at once, each its own event in a channel of its
+// own (channel and i), and fails the test when one is refused or acknowledged later than
+// maxAck. Distinct channels: Slack's per-channel rate would space the answers by a second.
 func (h *harness) mentionBurst(n int, channel, text string, maxAck time.Duration) {
 	h.t.Helper()
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			start := time.Now()
-			ev := callback(fmt.Sprintf("Ev%s%d", channel, i), mention("<@U0BOT> "+text, channel, fmt.Sprintf("%d.0001", 100+i), ""))
+			ev := callback(fmt.Sprintf("Ev%s%d", channel, i), mention("<@U0BOT> "+text, fmt.Sprintf("%s%d", channel, i), fmt.Sprintf("%d.0001", 100+i), ""))
 			if code := h.event(ev); code != http.StatusOK {
 				h.t.Errorf("status %d", code)
 			}
@@ -241,11 +231,65 @@ func directMessage(text, channel, ts string) map[string]any {
 }
 
 func blockAction(sectionID, responseURL string) map[string]any {
+	return click("U1", "show_section_0", sectionID, responseURL)
+}
+
+// click is a block_actions payload: user clicked the button actionID carrying value.
+func click(user, actionID, value, responseURL string) map[string]any {
 	return map[string]any{
-		"type": "block_actions", "user": map[string]any{"id": "U1"}, "team": map[string]any{"id": "T0FAKE"},
-		"response_url": responseURL, "trigger_id": "1.2",
-		"actions": []map[string]any{{"type": "button", "action_id": "show_section_0", "block_id": "more", "value": sectionID}},
+		"type": "block_actions", "user": map[string]any{"id": user}, "team": map[string]any{"id": "T0FAKE"},
+		"channel": map[string]any{"id": "C1"}, "response_url": responseURL, "trigger_id": "1.2",
+		"container": map[string]any{"type": "message"},
+		"actions":   []map[string]any{{"type": "button", "action_id": actionID, "block_id": "b", "value": value}},
 	}
+}
+
+// messageShortcut is the payload of the "Ask apiorint" shortcut used on a message.
+func messageShortcut(text, responseURL string) map[string]any {
+	return map[string]any{
+		"type": "message_action", "callback_id": "ask_apiorint", "user": map[string]any{"id": "U2"},
+		"team": map[string]any{"id": "T0FAKE"}, "channel": map[string]any{"id": "C1"}, "response_url": responseURL,
+		"trigger_id": "9.9", "message_ts": "70.1", "message": map[string]any{"type": "message", "user": "U3", "text": text, "ts": "70.1"},
+	}
+}
+
+// interact sends an interaction payload over HTTP, signed, and returns the status.
+func (h *harness) interact(payload any) int {
+	h.t.Helper()
+	raw, _ := json.Marshal(payload)
+	code, _, _ := h.post("/slack/interactions", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(raw)}}.Encode()), true)
+	return code
+}
+
+// button returns the value of the button with actionID in a message's blocks, or "".
+func button(t *testing.T, blocks any, actionID string) string {
+	t.Helper()
+	raw, _ := json.Marshal(blocks)
+	var bs []struct {
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	json.Unmarshal(raw, &bs)
+	for _, b := range bs {
+		for _, e := range b.Elements {
+			if e.ActionID == actionID {
+				return e.Value
+			}
+		}
+	}
+	return ""
+}
+
+// finish stops the bot, which waits for every reply in flight, and returns everything the
+// fake Slack was sent: what a test counts, with nothing still on its way.
+func (h *harness) finish() []fakeslack.Post {
+	h.t.Helper()
+	if err := h.shutdown(); err != nil {
+		h.t.Fatal(err)
+	}
+	return h.slack.Posts()
 }
 
 // headerOf returns the text of the first header block of a message's blocks.

@@ -9,24 +9,64 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/apiorint/apiorint/bot/store"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 )
 
 const (
 	maxBody  = 1 << 20     // Slack's payloads are a few kilobytes
-	busyWait = time.Second // how long a request waits for a slot when all are taken
+	busyWait = time.Second // how long a verified request waits for a slot when all are taken
+	// bodyWait bounds the reading of a request's body: Slack sends a few kilobytes at once,
+	// and a sender that trickles holds its own connection, nothing else, until then.
+	bodyWait = 3 * time.Second
 )
 
 // slackRequest verifies a request from Slack and hands its body to next. A request without a
 // valid timestamp and signature gets 401 and causes nothing; one whose body is over maxBody
-// gets 413. The body is only read once the headers pass, and only trusted once it is
-// verified.
+// gets 413; a form with ssl_check=1 (Slack checking the certificate) gets 200 and nothing
+// else, signed or not. Nothing scarce is held before a request is verified: its body is
+// read under a deadline of its own, and only a verified request takes one of the slots that
+// bound the work done at once.
 func (b *Bot) slackRequest(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := b.verify.checkHeaders(r.Header); err != nil {
+		unsigned := b.verify.checkHeaders(r.Header)
+		form := isForm(r)
+		if unsigned != nil && !form {
+			b.refuse(w, r, unsigned) // not even read: only a form may be an unsigned ssl_check
+			return
+		}
+		rc := http.NewResponseController(w)
+		rc.SetReadDeadline(time.Now().Add(bodyWait))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		rc.SetReadDeadline(time.Time{})
+		if err != nil {
+			switch {
+			case errors.As(err, new(*http.MaxBytesError)):
+				b.metrics.refused.WithLabelValues("too_large").Inc()
+				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				b.metrics.refused.WithLabelValues("slow_body").Inc()
+				http.Error(w, "request body too slow", http.StatusRequestTimeout)
+			default:
+				b.badRequest(w, "unreadable body")
+			}
+			return
+		}
+		if form && isSSLCheck(body) {
+			b.metrics.requests.WithLabelValues("http", "ssl_check").Inc()
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		if unsigned != nil {
+			b.refuse(w, r, unsigned)
+			return
+		}
+		if err := b.verify.verify(r.Header, body); err != nil {
 			b.refuse(w, r, err)
 			return
 		}
@@ -36,22 +76,23 @@ func (b *Bot) slackRequest(next func(w http.ResponseWriter, r *http.Request, bod
 			return
 		}
 		defer func() { <-b.slots }()
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				b.metrics.refused.WithLabelValues("too_large").Inc()
-				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-			b.badRequest(w, "unreadable body")
-			return
-		}
-		if err := b.verify.verify(r.Header, body); err != nil {
-			b.refuse(w, r, err)
-			return
-		}
 		next(w, r, body)
 	})
+}
+
+func isForm(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt == "application/x-www-form-urlencoded"
+}
+
+// isSSLCheck reports whether a form body is Slack checking the certificate of a slash
+// command's URL: "ssl_check=1&token=…", which causes nothing.
+func isSSLCheck(body []byte) bool {
+	if !bytes.Contains(body, []byte("ssl_check=")) {
+		return false
+	}
+	form, err := url.ParseQuery(string(body))
+	return err == nil && form.Get("ssl_check") == "1" && !form.Has("command") && !form.Has("payload")
 }
 
 // acquire takes a slot, waiting at most busyWait when none is free.
@@ -90,10 +131,10 @@ func (b *Bot) badRequest(w http.ResponseWriter, why string) {
 	http.Error(w, why, http.StatusBadRequest)
 }
 
-// handleEvents takes Events API requests (url_verification and event callbacks), and slash
-// commands and interactions sent to the same URL.
+// handleEvents takes Events API requests (url_verification, event callbacks and
+// app_rate_limited), and slash commands and interactions sent to the same URL.
 func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request, body []byte) {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+	if isForm(r) {
 		form, err := url.ParseQuery(string(body))
 		switch {
 		case err != nil:
@@ -133,7 +174,16 @@ func (b *Bot) handleEvents(w http.ResponseWriter, r *http.Request, body []byte) 
 		if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
 			b.log.Info("Slack is retrying an event", "attempt", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 		}
-		b.event(e)
+		b.event(r.Context(), e)
+		w.WriteHeader(http.StatusOK)
+	case slackevents.AppRateLimited:
+		b.metrics.requests.WithLabelValues("http", "app_rate_limited").Inc()
+		b.metrics.rateLimited.Inc()
+		minute := ""
+		if rl, ok := e.Data.(*slackevents.EventsAPIAppRateLimited); ok {
+			minute = time.Unix(int64(rl.MinuteRateLimited), 0).UTC().Format(time.RFC3339)
+		}
+		b.log.Warn("Slack is not sending this app's events: more than it allows in a minute (app_rate_limited)", "minute", minute, "team", e.TeamID)
 		w.WriteHeader(http.StatusOK)
 	default:
 		b.metrics.requests.WithLabelValues("http", "other").Inc()
@@ -155,6 +205,17 @@ func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request, body []byte)
 	w.Write(b.command(r.Context(), cmd).ephemeralJSON())
 }
 
+// command answers a slash command: "gaps" is the gap report, anything else a question. The
+// answer is the response itself, so it must come well within Slack's 3 seconds: searching
+// takes a millisecond.
+func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) message {
+	b.log.Debug("slash command", "user", cmd.UserID, "channel", cmd.ChannelID, "command", cmd.Command)
+	if strings.EqualFold(strings.TrimSpace(cmd.Text), "gaps") {
+		return b.gapsMessage(ctx, cmd.UserID)
+	}
+	return b.answer(ctx, question{surface: store.SurfaceSlash, team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID, text: cmd.Text}, view{share: true})
+}
+
 // handleInteraction acknowledges an interaction at once; what it asks for is sent to its
 // response URL.
 func (b *Bot) handleInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -174,13 +235,22 @@ func (b *Bot) handleInteraction(w http.ResponseWriter, r *http.Request, body []b
 }
 
 // handleHealth answers 200 once the bot is running (its token checked, its transports up),
-// and 503 before that and while it stops.
+// and 503 before that and while it stops. It says which knowledge is in service, and how
+// Redis is when the bot shares state through it.
 func (b *Bot) handleHealth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		status := map[string]any{"status": "ok", "mode": "http"}
 		if b.cfg.SocketMode() {
 			status["mode"] = "socket"
 			status["socket_connected"] = b.connected.Load()
+		}
+		if b.knowledge != nil {
+			status["sections"], status["knowledge"] = b.knowledge.Size(), b.knowledge.Hash()
+		} else {
+			status["sections"] = len(b.search.Topics())
+		}
+		if b.redis != nil {
+			status["redis"] = b.redis.Status()
 		}
 		if !b.running.Load() {
 			status["status"] = "not running"

@@ -75,21 +75,77 @@ func writeJSON(b *bytes.Buffer, v any) {
 	b.Truncate(b.Len() - 1) // Encode's newline
 }
 
-// webhook wraps m for a response URL: ephemeral, seen only by the person who asked.
+// webhook wraps m for a response URL: ephemeral, seen only by the person who asked, unless
+// the caller says otherwise. A message without blocks sends none, rather than null.
 func (m message) webhook() *slack.WebhookMessage {
-	return &slack.WebhookMessage{
-		Text:         m.Text,
-		Blocks:       &slack.Blocks{BlockSet: m.Blocks},
-		ResponseType: slack.ResponseTypeEphemeral,
+	w := &slack.WebhookMessage{Text: m.Text, ResponseType: slack.ResponseTypeEphemeral}
+	if len(m.Blocks) > 0 {
+		w.Blocks = &slack.Blocks{BlockSet: m.Blocks}
 	}
+	return w
 }
 
-// actionShow is the action ID prefix of the buttons that show another section.
-const actionShow = "show_section"
+// Action IDs of the buttons the bot renders.
+const (
+	actionShow         = "show_section" // a related section, "show_section_N"
+	actionFeedbackUp   = "feedback_up"
+	actionFeedbackDown = "feedback_down"
+	actionFeedback     = "feedback" // Slack's feedback_buttons element, if an answer ever carries one
+	actionShare        = "share"
+	actionHomeTopic    = "home_topic" // a topic in App Home, "home_topic_N"
+)
 
-// maxAfterSection is how many blocks may follow a section's own: the "Related:" line and its
-// buttons.
-const maxAfterSection = 2
+// A ref is what a button carries back when clicked: the answer it belongs to, and enough of
+// it to record a vote or show a section even if the answer's own record was lost.
+type ref struct {
+	Answer   string `json:"a,omitempty"` // the answer's ID
+	Section  string `json:"s,omitempty"` // the section shown, or to show
+	Question string `json:"q,omitempty"`
+	Outcome  string `json:"o,omitempty"`
+	// For Share, to render the same answer again: the related sections, and what a closest
+	// answer does not cover.
+	Related   []string `json:"r,omitempty"`
+	Uncovered []string `json:"u,omitempty"`
+}
+
+// maxRefQuestion bounds the question a button carries: a button's value holds 2,000
+// characters.
+const maxRefQuestion = 150
+
+// encode returns the ref as a button value, within Slack's limit.
+func (r ref) encode() string {
+	r.Question = truncate(r.Question, maxRefQuestion)
+	raw, _ := json.Marshal(r)
+	for len(raw) > maxButtonValue && len(r.Related)+len(r.Uncovered) > 0 {
+		r.Related, r.Uncovered = r.Related[:max(0, len(r.Related)-1)], r.Uncovered[:max(0, len(r.Uncovered)-1)]
+		raw, _ = json.Marshal(r)
+	}
+	if len(raw) > maxButtonValue {
+		r.Question = ""
+		raw, _ = json.Marshal(r)
+	}
+	return string(raw)
+}
+
+// parseRef reads a button's value: a ref, or (from answers rendered before refs) a bare
+// section ID.
+func parseRef(value string) ref {
+	var r ref
+	if json.Unmarshal([]byte(value), &r) != nil {
+		return ref{Section: value}
+	}
+	return r
+}
+
+// maxAfterSection is how many blocks may follow a section's own: the closest line above it,
+// and below it the "Related:" line, its buttons, and the feedback and share buttons.
+const maxAfterSection = 4
+
+// A view says where an answer goes, which decides its buttons.
+type view struct {
+	share    bool   // a Share button: the answer is ephemeral, and can be shown to the channel
+	sharedBy string // the user who shared this copy with the channel
+}
 
 // A renderer turns answers into messages. Converting a section's Markdown and encoding its
 // blocks is most of the work of an answer and always gives the same result, so it keeps the
@@ -101,13 +157,13 @@ type renderer struct {
 	sections map[string]renderedSection // by section ID
 }
 
-// A renderedSection is a section's header, text and source line, encoded, and the pieces
-// of a button that shows it.
+// A renderedSection is a section's header, text and source line, encoded, and the text of
+// a button that shows it.
 type renderedSection struct {
-	from                    index.Result // what it was rendered from, to know it is still the same
-	blocks                  []slack.Block
-	fallback                string
-	buttonText, buttonValue []byte // JSON
+	from       index.Result // what it was rendered from, to know it is still the same
+	blocks     []slack.Block
+	fallback   string
+	buttonText []byte // JSON
 }
 
 // renderCacheSize bounds the sections kept: a few hundred are asked about most.
@@ -120,33 +176,97 @@ func newRenderer() *renderer {
 	}
 }
 
-// answer renders the best result of ans, and the next ones as buttons. With no result it
-// says so and lists the topics.
-func (rn *renderer) answer(ans index.Answer) message {
+// answer renders the best result of ans with the others as buttons, then 👍/👎 (and Share,
+// when v asks); a closest answer first says what the knowledge does not cover. id is the
+// answer's ID, which the buttons carry. With no result it says so and lists topics.
+func (rn *renderer) answer(ans index.Answer, id string, topics []index.Topic, v view) message {
 	if len(ans.Results) == 0 {
-		return noMatchMessage(ans.Query, ans.Topics)
+		if ans.SmallTalk {
+			return smallTalkMessage()
+		}
+		return noMatchMessage(ans.Query, topics)
 	}
-	// The buttons are encoded by hand from pieces kept with each section: they are in
-	// every answer, and encoding/json would cost as much as the search.
+	best := ans.Results[0]
+	var before, after []slack.Block
+	if ans.Match == index.MatchClosest {
+		before = append(before, closestBlock(ans.Uncovered))
+	}
+	// The related buttons are encoded by hand from pieces kept with each section: they are
+	// in every answer, and encoding/json would cost as much as the search.
 	var buttons bytes.Buffer
-	n := 0
+	var related []string
 	for _, r := range ans.Results[1:] {
-		if len(r.ID) > maxButtonValue {
+		if len(r.ID) > maxButtonValue/2 {
 			continue // never seen in practice: an ID is a path of headings
 		}
 		rs := rn.rendered(r)
-		if n > 0 {
+		if len(related) > 0 {
 			buttons.WriteByte(',')
 		}
-		fmt.Fprintf(&buttons, `{"type":"button","text":%s,"action_id":"%s_%d","value":%s}`, rs.buttonText, actionShow, n, rs.buttonValue)
-		n++
+		fmt.Fprintf(&buttons, `{"type":"button","text":%s,"action_id":"%s_%d","value":`, rs.buttonText, actionShow, len(related))
+		writeJSON(&buttons, ref{Answer: id, Section: r.ID, Question: ans.Query}.encode())
+		buttons.WriteByte('}')
+		related = append(related, r.ID)
 	}
-	if n == 0 {
-		return rn.section(ans.Results[0])
+	if len(related) > 0 {
+		after = append(after, rn.related, encodedBlock{Block: slack.NewActionBlock("more"),
+			json: []byte(`{"type":"actions","block_id":"more","elements":[` + buttons.String() + `]}`)})
 	}
-	actions := encodedBlock{Block: slack.NewActionBlock("more"),
-		json: []byte(`{"type":"actions","block_id":"more","elements":[` + buttons.String() + `]}`)}
-	return rn.section(ans.Results[0], rn.related, actions)
+	r := ref{Answer: id, Section: best.ID, Question: ans.Query, Outcome: string(ans.Match)}
+	after = append(after, answerActions(r, related, ans.Uncovered, v)...)
+	msg := rn.section(best, before, after)
+	if ans.Match == index.MatchClosest {
+		msg.Text = truncate(plainClosest(ans.Uncovered)+" "+msg.Text, maxFallbackText)
+	}
+	return msg
+}
+
+// answerActions are the buttons under every answer: 👍 and 👎, Share for an ephemeral one,
+// and for a shared copy the line saying who shared it.
+func answerActions(r ref, related, uncovered []string, v view) []slack.Block {
+	value := r.encode()
+	elements := []slack.BlockElement{
+		slack.NewButtonBlockElement(actionFeedbackUp, value, slack.NewTextBlockObject(slack.PlainTextType, "👍 Helpful", true, false)),
+		slack.NewButtonBlockElement(actionFeedbackDown, value, slack.NewTextBlockObject(slack.PlainTextType, "👎 Not helpful", true, false)),
+	}
+	if v.share {
+		s := r
+		s.Related, s.Uncovered = related, uncovered
+		elements = append(elements, slack.NewButtonBlockElement(actionShare, s.encode(), slack.NewTextBlockObject(slack.PlainTextType, "Share in channel", false, false)))
+	}
+	blocks := []slack.Block{slack.NewActionBlock("answer", elements...)}
+	if v.sharedBy != "" {
+		blocks = append(blocks, slack.NewContextBlock("shared", slack.NewTextBlockObject(slack.MarkdownType, "Shared by <@"+escape(v.sharedBy)+">", false, false)))
+	}
+	return blocks
+}
+
+// closestBlock says first what the knowledge does not cover.
+func closestBlock(uncovered []string) slack.Block {
+	names := make([]string, 0, len(uncovered))
+	for _, u := range uncovered[:min(len(uncovered), 5)] {
+		if u = strings.TrimSpace(u); u != "" {
+			names = append(names, "*"+escape(u)+"*") // as typed: "rest", not a guess at "Rest"
+		}
+	}
+	text := "I have nothing on " + joinOr(names) + ". The closest I have:"
+	return encoded(slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(text, maxSectionText), false, false), nil, nil))
+}
+
+// plainClosest is closestBlock's notification text.
+func plainClosest(uncovered []string) string {
+	return "I have nothing on " + joinOr(uncovered[:min(len(uncovered), 5)]) + "."
+}
+
+// joinOr joins words as a sentence does: "a", "a or b", "a, b or c".
+func joinOr(words []string) string {
+	switch len(words) {
+	case 0:
+		return ""
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // rendered returns the rendering of r, from the cache or made now.
@@ -167,11 +287,14 @@ func (rn *renderer) rendered(r index.Result) renderedSection {
 	return rs
 }
 
-// section renders one result: its title, its text in as many sections as it needs, where it
-// comes from, then the blocks of after (at most maxAfterSection).
-func (rn *renderer) section(r index.Result, after ...slack.Block) message {
+// section renders one result: the blocks of before, its title, its text in as many sections
+// as it needs, where it comes from, then the blocks of after (together at most
+// maxAfterSection).
+func (rn *renderer) section(r index.Result, before, after []slack.Block) message {
 	rs := rn.rendered(r)
-	return message{Text: rs.fallback, Blocks: append(slices.Clip(rs.blocks), after...)}
+	blocks := make([]slack.Block, 0, len(before)+len(rs.blocks)+len(after))
+	blocks = append(append(append(blocks, before...), rs.blocks...), after...)
+	return message{Text: rs.fallback, Blocks: blocks}
 }
 
 func sameSection(a, b index.Result) bool {
@@ -183,9 +306,9 @@ func renderSection(r index.Result) renderedSection {
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(r.Title, maxHeaderText), false, false)),
 	}
 	body := mrkdwn(r.Text)
-	// Room for the header, the source line and what may come after.
+	// Room for the header, the source line and what may come before and after.
 	room := maxBlocks - len(blocks) - 1 - maxAfterSection
-	chunks := split(body, maxSectionText)
+	chunks := split(body, maxSectionText, room+1)
 	if len(chunks) > room {
 		chunks = chunks[:room]
 		chunks[room-1] = truncate(chunks[room-1], maxSectionText-40) + " _(continued in the source)_"
@@ -201,11 +324,9 @@ func renderSection(r index.Result) renderedSection {
 	for i, b := range blocks {
 		blocks[i] = encoded(b)
 	}
-	var text, value bytes.Buffer
+	var text bytes.Buffer
 	writeJSON(&text, slack.NewTextBlockObject(slack.PlainTextType, truncate(r.Title, maxButtonText), false, false))
-	writeJSON(&value, r.ID)
-	return renderedSection{from: r, blocks: blocks, fallback: fallback(escape(r.Title), body),
-		buttonText: text.Bytes(), buttonValue: value.Bytes()}
+	return renderedSection{from: r, blocks: blocks, fallback: fallback(escape(r.Title), body), buttonText: text.Bytes()}
 }
 
 // An encodedBlock is a block already encoded as JSON, to be written as it is.
@@ -223,55 +344,86 @@ func encoded(b slack.Block) slack.Block {
 	return encodedBlock{Block: b, json: buf.Bytes()}
 }
 
-// noMatchMessage says kindly that nothing answers question, and what can be asked.
-func noMatchMessage(question string, topics []string) message {
+// howToAsk is the line that ends a reply that answers nothing.
+const howToAsk = "Try `/apiorint which one scales better?` or `/apiorint help`."
+
+// noMatchMessage says kindly that nothing answers question (as the person reads it: without
+// Slack markup, which answer removed), and what can be asked.
+func noMatchMessage(question string, topics []index.Topic) message {
 	q := truncate(escape(strings.Join(strings.Fields(question), " ")), 200)
 	intro := fmt.Sprintf("I don't have a good answer to “%s”.", q)
-	if strings.TrimSpace(question) == "" {
+	if q == "" {
 		intro = "I didn't catch a question."
 	}
 	text := intro + " I can tell you about:\n" + topicList(topics)
 	blocks := []slack.Block{
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(text, maxSectionText), false, false), nil, nil),
-		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "Try `/apiorint which one scales better?` or `/apiorint help`.", false, false)),
+		slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, howToAsk, false, false)),
 	}
 	return message{Text: intro, Blocks: blocks}
 }
 
+// smallTalkMessage answers a greeting, thanks or a remark to the bot: briefly, and with how
+// to ask, never with a section.
+func smallTalkMessage() message {
+	text := "Hi! I'm apiorint: I answer questions about *APIs* and *integrations* from our knowledge article — what they are, how they differ, and which one fits your project."
+	return message{
+		Text: "Hi! I answer questions about APIs and integrations. Try /apiorint which one scales better?",
+		Blocks: []slack.Block{
+			slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil),
+			slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, howToAsk, false, false)),
+		},
+	}
+}
+
 // usageMessage explains how to ask, with examples and the topics.
-func usageMessage(topics []string) message {
+func usageMessage(topics []index.Topic) message {
 	text := "Ask me whether an *API* or an *integration* fits what you are building, and I'll answer from our knowledge article.\n" +
-		"• `/apiorint scalability`\n• `/apiorint which one is faster?`\n• `@apiorint what is middleware?` in a channel\n• or send me a direct message."
+		"• `/apiorint scalability`\n• `/apiorint which one is faster?`\n• `@apiorint what is middleware?` in a channel\n" +
+		"• or send me a direct message, or use *Ask apiorint* on any message (⋯ → More actions)."
 	blocks := []slack.Block{
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil),
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate("*Topics*\n"+topicList(topics), maxSectionText), false, false), nil, nil),
 	}
-	return message{Text: "How to use /apiorint: /apiorint <question>, @apiorint <question>, or a direct message.", Blocks: blocks}
+	return message{Text: "How to use /apiorint: /apiorint &lt;question&gt;, @apiorint &lt;question&gt;, or a direct message.", Blocks: blocks}
 }
 
-func topicList(topics []string) string {
+// textMessage is a message of one line of mrkdwn.
+func textMessage(text string) message {
+	return message{Text: text, Blocks: []slack.Block{
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(text, maxSectionText), false, false), nil, nil),
+	}}
+}
+
+func topicList(topics []index.Topic) string {
 	var b strings.Builder
 	for i, t := range topics {
 		if i == maxTopics {
 			fmt.Fprintf(&b, "…and %d more\n", len(topics)-maxTopics)
 			break
 		}
-		b.WriteString("• " + escape(t) + "\n")
+		b.WriteString("• " + escape(t.Title) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
 // fallback is the notification text: the title and the start of the text.
 func fallback(title, body string) string {
-	return truncate(title+": "+strings.Join(strings.Fields(body), " "), maxFallbackText)
+	return truncate(title+": "+strings.Join(strings.Fields(body[:byteOffset(body, 4*maxFallbackText)]), " "), maxFallbackText)
 }
 
 // split cuts text into pieces of at most max characters, at paragraph breaks where it can,
-// then at line breaks, then between words; a word is only cut when it alone is too long.
-func split(text string, max int) []string {
+// then at line breaks, then between words; a word is only cut when it alone is too long. It
+// stops after limit pieces (the last one then holds the rest uncut): a section never shows
+// more. Each cut looks at most max characters ahead, so splitting is linear in the text.
+func split(text string, max, limit int) []string {
 	var out []string
-	for utf8.RuneCountInString(text) > max {
-		cut := cutPoint(text, max)
+	for len(out) < limit-1 {
+		limit := byteOffset(text, max)
+		if limit == len(text) {
+			break // the rest fits
+		}
+		cut := cutPoint(text, limit)
 		out = append(out, strings.TrimRight(text[:cut], " \n"))
 		text = strings.TrimLeft(text[cut:], " \n")
 	}
@@ -281,10 +433,9 @@ func split(text string, max int) []string {
 	return out
 }
 
-// cutPoint returns a byte offset at most max characters into text (which is longer) where it
-// is best cut.
-func cutPoint(text string, max int) int {
-	limit := byteOffset(text, max)
+// cutPoint returns where text, which goes on past its byte offset limit, is best cut before
+// it.
+func cutPoint(text string, limit int) int {
 	head := text[:limit]
 	for _, sep := range []string{"\n\n", "\n", " "} {
 		if i := strings.LastIndex(head, sep); i > 0 {
@@ -301,7 +452,8 @@ func cutPoint(text string, max int) int {
 // truncate shortens s to at most max characters, between words where it can, marking the cut
 // with "…".
 func truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
+	cut := byteOffset(s, max)
+	if cut == len(s) {
 		return s
 	}
 	head := s[:byteOffset(s, max-1)]
@@ -313,7 +465,8 @@ func truncate(s string, max int) string {
 	return strings.TrimRight(head, " \n") + "…"
 }
 
-// byteOffset returns the byte offset of the n-th character of s, or len(s).
+// byteOffset returns the byte offset of the n-th character of s, or len(s) when s is
+// shorter. It reads at most n characters of s.
 func byteOffset(s string, n int) int {
 	for i := range s {
 		if n == 0 {
@@ -322,4 +475,14 @@ func byteOffset(s string, n int) int {
 		n--
 	}
 	return len(s)
+}
+
+// runeCount counts the characters of s, at most max+1 of them.
+func runeCount(s string, max int) int {
+	n := 0
+	for i := 0; i < len(s) && n <= max; n++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return n
 }

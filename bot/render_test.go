@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -11,48 +10,57 @@ import (
 	"unicode/utf8"
 
 	"github.com/apiorint/apiorint/index"
-	"github.com/apiorint/apiorint/knowledge"
+	"github.com/apiorint/apiorint/index/indextest"
 	"github.com/slack-go/slack"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-func articleIndex(t testing.TB) *index.Index {
+// section returns a section of the article by ID, for answers built by hand: the goldens
+// show rendering, and must not change when the search ranks differently.
+func section(t testing.TB, id string) index.Result {
 	t.Helper()
-	lib, err := knowledge.Load("")
-	if err != nil {
-		t.Fatal(err)
+	r, ok := indextest.Article(t).Section(id)
+	if !ok {
+		t.Fatalf("no section %q in the article", id)
 	}
-	ix, err := index.New(context.Background(), lib, index.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return ix
+	return r
 }
 
 // TestRenderGolden compares rendered messages with testdata/*.golden.json; run with
 // -update to accept a change, then read the diff.
 func TestRenderGolden(t *testing.T) {
-	ix := articleIndex(t)
-	search := func(q string) index.Answer {
-		ans, err := ix.Search(context.Background(), index.Query{Text: q, Size: resultsPerAnswer})
-		if err != nil {
-			t.Fatal(err)
+	const (
+		scalability = "key-differences-between-apis-and-integrations/scalability-and-flexibility"
+		performance = "key-differences-between-apis-and-integrations/performance-considerations"
+		complexity  = "key-differences-between-apis-and-integrations/complexity"
+		differences = "key-differences-between-apis-and-integrations"
+		functional  = "key-differences-between-apis-and-integrations/functionality"
+		whatIsAPI   = "understanding-apis/what-is-an-api"
+		typesOfAPIs = "understanding-apis/types-of-apis"
+	)
+	topics := indextest.Article(t).Topics()
+	answer := func(q string, match index.Match, uncovered []string, ids ...string) index.Answer {
+		a := index.Answer{Query: q, Match: match, Uncovered: uncovered}
+		for _, id := range ids {
+			a.Results = append(a.Results, section(t, id))
 		}
-		return ans
+		return a
 	}
 	long := index.Result{ID: "guide/long", Title: "A Long Section With <Angle> & Ampersand", Source: "guide.md", Path: []string{"Guide", "A Long Section With <Angle> & Ampersand"},
 		Text: strings.Repeat("A paragraph about **integrations**, with `code`, a [link](https://example.com/a|b) and <!channel>.\n\n", 80) +
 			"```\nfunc main() { fmt.Println(\"<@U1>\") }\n```\n\n- one\n- two\n\n1. first\n2. second\n"}
 	rn := newRenderer()
 	tests := map[string]message{
-		"answer":      rn.answer(search("which one scales better?")),
-		"comparison":  rn.answer(search("api vs integration")),
-		"no-match":    rn.answer(search("<!channel> where is the <@U123> pizza?")),
-		"usage":       usageMessage(search("").Topics),
-		"long":        rn.section(long),
-		"button-show": rn.section(search("complexity").Results[0]),
+		"answer":      rn.answer(answer("which one scales better?", index.MatchAnswer, nil, scalability, performance, complexity), "a1", topics, view{share: true}),
+		"comparison":  rn.answer(answer("api vs integration", index.MatchAnswer, nil, differences, functional, complexity, scalability), "a2", topics, view{}),
+		"closest":     rn.answer(answer("rest vs soap?", index.MatchClosest, []string{"rest", "soap"}, whatIsAPI, typesOfAPIs), "a3", topics, view{share: true}),
+		"no-match":    rn.answer(index.Answer{Query: "<!channel> where is the <@U123> pizza?", Match: index.MatchNone}, "", topics, view{share: true}),
+		"small-talk":  rn.answer(index.Answer{Query: "thanks!", Match: index.MatchNone, SmallTalk: true}, "", topics, view{share: true}),
+		"usage":       usageMessage(topics),
+		"long":        rn.section(long, nil, nil),
+		"button-show": rn.answer(answer("which one is harder?", index.MatchAnswer, nil, complexity), "a4", nil, view{share: true}),
+		"shared":      rn.answer(answer("which one scales better?", index.MatchAnswer, nil, scalability, performance), "a1", nil, view{sharedBy: "U7"}),
 	}
 	for name, msg := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -153,7 +161,7 @@ func TestSplit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			chunks := split(tt.text, tt.max)
+			chunks := split(tt.text, tt.max, 1<<20)
 			for i, c := range chunks {
 				if n := utf8.RuneCountInString(c); n > tt.max || n == 0 {
 					t.Errorf("chunk %d has %d characters", i, n)

@@ -14,6 +14,7 @@ import (
 // does not fit in the queue is dropped, logged and counted, never waited for.
 type replyQueue struct {
 	jobs    chan reply
+	workers int
 	log     *slog.Logger
 	metrics *metrics
 	timeout time.Duration // for one reply, retries included
@@ -31,13 +32,17 @@ type reply struct {
 	do   func(ctx context.Context) error
 }
 
+// newReplyQueue returns a queue that takes work at once; start runs it.
 func newReplyQueue(workers, size int, timeout time.Duration, log *slog.Logger, m *metrics) *replyQueue {
 	ctx, cancel := context.WithCancel(context.Background())
-	q := &replyQueue{jobs: make(chan reply, size), log: log, metrics: m, timeout: timeout, ctx: ctx, cancel: cancel}
-	for range workers {
+	return &replyQueue{jobs: make(chan reply, size), workers: workers, log: log, metrics: m, timeout: timeout, ctx: ctx, cancel: cancel}
+}
+
+// start runs the workers, until stop.
+func (q *replyQueue) start() {
+	for range q.workers {
 		q.wg.Go(q.work)
 	}
-	return q
 }
 
 // enqueue adds r without waiting, and reports whether it was taken.

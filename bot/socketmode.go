@@ -75,7 +75,7 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 			if evt.Request.RetryAttempt > 0 {
 				b.log.Info("Slack is retrying an event", "attempt", evt.Request.RetryAttempt, "reason", evt.Request.RetryReason)
 			}
-			b.event(e)
+			b.event(ctx, e)
 		}
 	case socketmode.EventTypeSlashCommand:
 		b.metrics.requests.WithLabelValues("socket", "command").Inc()
@@ -90,9 +90,7 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 			// command's response URL instead.
 			b.ack(ctx, client, evt.Request, nil)
 			url := cmd.ResponseURL
-			b.replies.enqueue(reply{what: "slash command answer", do: func(ctx context.Context) error {
-				return b.respond(ctx, url, msg)
-			}})
+			b.queue("slash_command", cmd.TriggerID, func(ctx context.Context) error { return b.respond(ctx, url, msg) })
 		}
 	case socketmode.EventTypeInteractive:
 		b.metrics.requests.WithLabelValues("socket", "interaction").Inc()

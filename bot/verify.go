@@ -43,13 +43,18 @@ func newVerifier(secrets string, now func() time.Time) verifier {
 	return v
 }
 
-// checkHeaders refuses a request without signature headers or with a timestamp outside the
-// window, before its body is read.
+// checkHeaders refuses a request without signature headers, with either header more than
+// once (which one would be checked?) or with a timestamp outside the window, before its body
+// is read.
 func (v verifier) checkHeaders(h http.Header) error {
-	ts, sig := h.Get("X-Slack-Request-Timestamp"), h.Get("X-Slack-Signature")
-	if ts == "" || sig == "" {
+	tss, sigs := h.Values("X-Slack-Request-Timestamp"), h.Values("X-Slack-Signature")
+	if len(tss) == 0 || len(sigs) == 0 || tss[0] == "" || sigs[0] == "" {
 		return errUnsigned
 	}
+	if len(tss) > 1 || len(sigs) > 1 {
+		return errBadSignature
+	}
+	ts := tss[0]
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return errStale
@@ -66,7 +71,8 @@ func (v verifier) verify(h http.Header, body []byte) error {
 		return err
 	}
 	hexSig, ok := strings.CutPrefix(h.Get("X-Slack-Signature"), "v0=")
-	if !ok {
+	// Exactly what Slack sends: 64 lower-case hex digits.
+	if !ok || len(hexSig) != 2*sha256.Size || strings.ToLower(hexSig) != hexSig {
 		return errBadSignature
 	}
 	got, err := hex.DecodeString(hexSig)

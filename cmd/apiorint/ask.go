@@ -17,7 +17,7 @@ import (
 func ask(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print one JSON object: {query, results: [{id, title, score, text}]}")
+	asJSON := fs.Bool("json", false, `print one JSON object: {query, match, uncovered, results: [{id, title, score, text}]}`)
 	n := fs.Int("n", index.DefaultSize, "how many results at most")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: apiorint ask [--json] [-n N] QUESTION...")
@@ -40,7 +40,7 @@ func ask(ctx context.Context, getenv func(string) string, args []string, stdout,
 	}
 	defer ix.Close()
 
-	ans, err := ix.Search(ctx, index.Query{Text: question, Size: *n})
+	ans, err := ix.Search(ctx, question, *n)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func ask(ctx context.Context, getenv func(string) string, args []string, stdout,
 		enc.SetEscapeHTML(false)
 		return enc.Encode(ans)
 	}
-	writeAnswer(stdout, ans)
+	writeAnswer(stdout, ans, ix.Topics())
 	return nil
 }
 
@@ -77,11 +77,11 @@ Slack is not configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README.md)
 		case "quit", "exit", "q":
 			return nil
 		default:
-			ans, err := ix.Search(ctx, index.Query{Text: question})
+			ans, err := ix.Search(ctx, question, index.DefaultSize)
 			if err != nil {
 				return err
 			}
-			writeAnswer(stdout, ans)
+			writeAnswer(stdout, ans, ix.Topics())
 			fmt.Fprintln(stdout)
 		}
 		if prompt {
@@ -91,16 +91,23 @@ Slack is not configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README.md)
 	return lines.Err()
 }
 
-// writeAnswer prints an answer for a terminal: the title, where it comes from, the text,
-// then the next best matches by title; or, with no confident match, the topics it knows.
-func writeAnswer(w io.Writer, ans index.Answer) {
-	if len(ans.Results) == 0 {
+// writeAnswer prints an answer for a terminal: for a closest answer first what the knowledge
+// does not cover, then the title, where it comes from, the text and the next best matches by
+// title; for small talk how to ask; with no match the topics it knows.
+func writeAnswer(w io.Writer, ans index.Answer, topics []index.Topic) {
+	switch {
+	case ans.SmallTalk:
+		fmt.Fprintln(w, `Hi! I answer questions about APIs and integrations. Try, for example: apiorint ask "which one scales better?"`)
+		return
+	case len(ans.Results) == 0:
 		fmt.Fprintf(w, "No good match for %q. I can answer questions about:\n", ans.Query)
-		for _, t := range ans.Topics {
-			fmt.Fprintf(w, "  - %s\n", t)
+		for _, t := range topics {
+			fmt.Fprintf(w, "  - %s\n", t.Title)
 		}
 		fmt.Fprintln(w, `Try, for example: apiorint ask "which one scales better?"`)
 		return
+	case ans.Match == index.MatchClosest:
+		fmt.Fprintf(w, "I have nothing on %s. The closest I have:\n\n", strings.Join(ans.Uncovered, ", "))
 	}
 	best := ans.Results[0]
 	fmt.Fprintf(w, "%s\n%s\n\n%s\n", best.Title, strings.Join(append([]string{best.Source}, best.Path...), " › "),

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/apiorint/apiorint/index"
 	"github.com/apiorint/apiorint/knowledge"
@@ -32,7 +33,10 @@ const usage = `usage:
   apiorint                                 serve when Slack is configured, otherwise ask here
   apiorint serve                           run the Slack bot
   apiorint ask [--json] [-n N] QUESTION... answer one question
-  apiorint eval [FILE]                     measure answer quality on an evaluation set
+  apiorint gaps [--since 168h] [--json] [-n 50]
+                                           questions the knowledge answered badly (DATABASE_URL)
+  apiorint stats [--since 168h]            the numbers behind them
+  apiorint eval [FILE]                     measure answer quality on the evaluation sets
   apiorint healthcheck                     check a running bot's /healthz`
 
 // run is the whole program: main only adds the process around it.
@@ -57,6 +61,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return ask(ctx, env, rest, stdout, stderr)
 	case "eval":
 		return eval(ctx, env, rest, stdout)
+	case "gaps":
+		return gaps(ctx, env, rest, stdout, stderr)
+	case "stats":
+		return stats(ctx, env, rest, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, env)
 	case "help", "-h", "-help", "--help":
@@ -99,16 +107,37 @@ func openIndex(ctx context.Context, getenv func(string) string, logs io.Writer) 
 	if err != nil {
 		return nil, nil, err
 	}
-	lib, err := knowledge.Load(getenv("KNOWLEDGE_DIR"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("KNOWLEDGE_DIR: %w", err)
+	ix, err := loadIndex(ctx, getenv, log, "")
+	return ix, log, err
+}
+
+// loadIndex loads the knowledge and indexes it; unless is the hash of the index in service,
+// for which it returns index.ErrUnchanged. Its errors name the variable at fault.
+func loadIndex(ctx context.Context, getenv func(string) string, log *slog.Logger, unless string) (*index.Index, error) {
+	start := time.Now()
+	lib, err := knowledge.Load(ctx, getenv("KNOWLEDGE_DIR"))
+	switch {
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("stopped while loading the knowledge: %w", ctx.Err())
+	case err != nil:
+		return nil, fmt.Errorf("KNOWLEDGE_DIR: %w", err)
 	}
 	path := getenv("INDEX_PATH")
-	ix, err := index.New(ctx, lib, index.Options{Path: path, Logger: log})
-	if err != nil && path != "" {
-		err = fmt.Errorf("INDEX_PATH %s: %w", path, err)
+	ix, err := index.New(ctx, lib, index.Options{Path: path, Logger: log, Unless: unless})
+	switch {
+	case errors.Is(err, index.ErrUnchanged):
+		return nil, err
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("stopped while indexing the knowledge: %w", ctx.Err())
+	case errors.Is(err, index.ErrNotOurs):
+		return nil, fmt.Errorf("INDEX_PATH %s is %w: nothing was changed; point INDEX_PATH at a new or empty directory", path, err)
+	case err != nil && path != "":
+		return nil, fmt.Errorf("INDEX_PATH %s: %w", path, err)
+	case err != nil:
+		return nil, err
 	}
-	return ix, log, err
+	log.Debug("knowledge indexed", "sections", ix.Size(), "hash", ix.Hash(), "took", time.Since(start))
+	return ix, nil
 }
 
 // newLogger returns a logger as LOG_LEVEL and LOG_FORMAT ask, writing to w.

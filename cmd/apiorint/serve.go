@@ -2,58 +2,139 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
-	"runtime/debug"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/apiorint/apiorint/bot"
+	"github.com/apiorint/apiorint/bot/redisstate"
+	"github.com/apiorint/apiorint/bot/store"
+	"github.com/apiorint/apiorint/index"
 )
 
-// serve runs the Slack bot until ctx ends (SIGINT or SIGTERM), then exits cleanly.
+// defaultRetentionDays is how long question records are kept unless RETENTION_DAYS says.
+const defaultRetentionDays = 90
+
+// flushWait bounds how long a stop waits for the records still queued to be written.
+const flushWait = 10 * time.Second
+
+// serve runs the Slack bot until ctx ends (SIGINT or SIGTERM), then exits cleanly: it checks
+// the configuration, connects to Redis and the record of questions, loads the knowledge,
+// watches KNOWLEDGE_DIR, and serves.
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := bot.ConfigFromEnv(getenv)
 	if err != nil {
 		return err
 	}
-	ix, log, err := openIndex(ctx, getenv, stderr)
+	log, err := newLogger(getenv, stderr)
 	if err != nil {
 		return err
 	}
-	defer ix.Close()
-	if getenv("GOGC") == "" {
-		tuneGC(getenv, log)
+	retention, err := retentionFromEnv(getenv)
+	if err != nil {
+		return err
 	}
-	return bot.New(cfg, ix, bot.Options{Logger: log}).Run(ctx)
+	opts := bot.Options{Logger: log}
+	if url := strings.TrimSpace(getenv("REDIS_URL")); url != "" {
+		if opts.Redis, err = redisstate.Open(ctx, url, redisstate.Options{Logger: log}); err != nil {
+			return err
+		}
+		defer opts.Redis.Close()
+	}
+	records, err := openRecords(ctx, getenv("DATABASE_URL"), log)
+	if err != nil {
+		return err
+	}
+	if records != nil {
+		defer records.Close()
+	}
+
+	ix, err := loadIndex(ctx, getenv, log, "")
+	if err != nil {
+		return err
+	}
+	live := index.NewLive(ix)
+	defer live.Close()
+	afterLoad(ctx, log)
+	opts.Knowledge = live
+
+	var recorder *store.Recorder
+	if records != nil {
+		recorder = store.NewRecorder(records, store.RecorderOptions{Logger: log, Retention: retention})
+		runCtx, stopRecording := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			recorder.Run(runCtx)
+		}()
+		defer func() {
+			// After the bot stopped: what it recorded is written before the process ends.
+			flushCtx, cancel := context.WithTimeout(context.Background(), flushWait)
+			defer cancel()
+			if err := recorder.Close(flushCtx); err != nil {
+				log.Error("records lost at shutdown", "err", err)
+			}
+			stopRecording()
+			<-done
+		}()
+		opts.Recorder, opts.Reports = recorder, records
+	}
+	b := bot.New(cfg, live, opts)
+	r := &reloader{getenv: getenv, log: log, live: live, report: b.ReloadResult}
+	stopWatching, err := r.watch(ctx, getenv("KNOWLEDGE_DIR"))
+	if err != nil {
+		return err
+	}
+	defer stopWatching()
+	return b.Run(ctx)
 }
 
-// gcHeadroom is how much the heap may grow past what is live before the collector runs.
-// With the article alone a few MiB are live, and Go's default (grow by 100 %) would collect
-// every few hundred requests and hand memory back to the system only to fault it in again:
-// most of the bot's CPU under load. A fixed headroom keeps the collector rare and the heap
-// small; with a large KNOWLEDGE_DIR the default is as generous already.
-const gcHeadroom = 24 << 20
-
-// tuneGC sets GOGC so that the heap may grow by gcHeadroom over what is live once the
-// knowledge is loaded (never less than Go's default of 100 %), and, unless GOMEMLIMIT says
-// otherwise, a soft memory limit half a headroom above that, which bounds the overshoot of
-// a busy moment.
-func tuneGC(getenv func(string) string, log *slog.Logger) {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	live := max(ms.HeapAlloc, 1)
-	pct := max(100, 100*gcHeadroom/live)
-	debug.SetGCPercent(int(pct))
-	goal := live * (100 + pct) / 100
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(goal + gcHeadroom/2))
+// openRecords opens the record of questions that DATABASE_URL names, or returns nil when it
+// is off. A PostgreSQL server that cannot be reached does not stop the bot: it answers,
+// counts what it could not record yet, and catches up once the server is back.
+func openRecords(ctx context.Context, url string, log *slog.Logger) (store.Store, error) {
+	s, err := store.Open(ctx, url)
+	switch {
+	case errors.Is(err, store.ErrOff):
+		log.Info("questions are not recorded (DATABASE_URL=off)")
+		return nil, nil
+	case errors.Is(err, store.ErrUnavailable):
+		log.Warn("the record of questions cannot be reached: answering anyway, recording once it is back", "err", err)
+		return store.OpenLazy(ctx, url)
+	case err != nil:
+		return nil, err
 	}
-	log.Debug("GC tuned", "live_heap", live, "gogc", pct, "heap_goal", goal)
+	return s, nil
+}
+
+// retentionFromEnv reads RETENTION_DAYS: how long records are kept, 90 days unless set.
+func retentionFromEnv(getenv func(string) string) (time.Duration, error) {
+	v := strings.TrimSpace(getenv("RETENTION_DAYS"))
+	if v == "" {
+		return defaultRetentionDays * 24 * time.Hour, nil
+	}
+	days, err := strconv.Atoi(v)
+	if err != nil || days < 1 || days > 36500 {
+		return 0, fmt.Errorf("RETENTION_DAYS must be a whole number of days from 1, like %d, not %q", defaultRetentionDays, v)
+	}
+	return time.Duration(days) * 24 * time.Hour, nil
+}
+
+// sighup returns a channel that receives SIGHUP until stop is called: a reload of the
+// knowledge, as operators expect of a daemon.
+func sighup() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	return ch, func() { signal.Stop(ch) }
 }
 
 // healthcheck asks the bot running on LISTEN_ADDR whether it is healthy: the Docker image's
