@@ -98,8 +98,9 @@ func (b *Bot) queue(kind, id string, do func(context.Context) error) {
 }
 
 // sharedCheck bounds how long the shared "already handled?" check may hold an
-// acknowledgement: past it, the answer is given (a rare duplicate beats silence).
-const sharedCheck = 300 * time.Millisecond
+// acknowledgement (Slack waits 3 s for it): past it, the answer is given, as when Redis is
+// down (a rare duplicate beats silence).
+const sharedCheck = 2 * time.Second
 
 // firstDelivery reports whether none of keys was handled before: by this process, then,
 // with Redis, by any replica. When Redis cannot say, it is this process's word that counts.

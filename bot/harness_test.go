@@ -72,6 +72,12 @@ func startWith(t *testing.T, m mode, search bot.Searcher, opts bot.Options, chan
 	t.Helper()
 	fake := fakeslack.New()
 	t.Cleanup(fake.Close)
+	return startOn(t, fake, m, search, opts, change)
+}
+
+// startOn runs a bot against fake, which other bots may share: replicas of one app.
+func startOn(t *testing.T, fake *fakeslack.Server, m mode, search bot.Searcher, opts bot.Options, change func(*bot.Config)) *harness {
+	t.Helper()
 	cfg := bot.Config{BotToken: fakeslack.BotToken, SigningSecret: secret, APIURL: fake.APIURL, ListenAddr: "127.0.0.1:0"}
 	change(&cfg)
 	if m == socketMode {
@@ -102,9 +108,7 @@ func startWith(t *testing.T, m mode, search bot.Searcher, opts bot.Options, chan
 	})
 	h.waitHealthy()
 	if m == socketMode {
-		if err := fake.WaitConnections(1, 5*time.Second); err != nil {
-			t.Fatalf("no Socket Mode connection: %v", err)
-		}
+		h.waitConnected()
 	}
 	return h
 }
@@ -140,6 +144,26 @@ func (h *harness) waitMetric(want string, timeout time.Duration) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitConnected waits until the bot says, in /healthz, that its Socket Mode connection is up.
+func (h *harness) waitConnected() {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(h.url + "/healthz"); err == nil {
+			var health struct {
+				Connected bool `json:"socket_connected"`
+			}
+			json.NewDecoder(res.Body).Decode(&health)
+			res.Body.Close()
+			if health.Connected {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.t.Fatal("no Socket Mode connection")
 }
 
 func (h *harness) waitHealthy() {
@@ -280,6 +304,19 @@ func button(t *testing.T, blocks any, actionID string) string {
 		}
 	}
 	return ""
+}
+
+// deliver sends an envelope over Socket Mode and waits until the bot acknowledged it, so
+// that what it asks for is under way before the test goes on (or stops the bot).
+func (h *harness) deliver(kind string, payload any) {
+	h.t.Helper()
+	id, err := h.slack.Send(kind, payload, 0)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := h.slack.WaitAck(id, 5*time.Second); err != nil {
+		h.t.Fatalf("envelope %s not acknowledged: %v", id, err)
+	}
 }
 
 // finish stops the bot, which waits for every reply in flight, and returns everything the

@@ -49,8 +49,14 @@ const (
 
 	// A dedupe check sits in front of an acknowledgement that Slack wants within 3 s:
 	// Redis answers in well under a millisecond, so anything slower is an outage.
-	defaultTimeout  = 500 * time.Millisecond
-	defaultPoolSize = 8
+	defaultTimeout = 500 * time.Millisecond
+	// poolWait bounds the wait for a connection of the pool (go-redis's default size, ten
+	// per CPU) in a burst: a busy pool is this process being busy, not Redis being down.
+	poolWait = time.Second
+	// dialWait bounds opening a connection, which a machine under load can take longer to
+	// do than a command takes to answer.
+	dialWait = time.Second
+	minIdle  = 4
 )
 
 // ErrDown is returned by FirstSeen while Redis is known to be unreachable: it is not asked
@@ -82,8 +88,7 @@ type Client struct {
 // rediss://…) and PINGs it. Unreachable at start is an error that names REDIS_URL and the
 // address, never the password.
 //
-// Connection settings the URL's query does not set get short timeouts (500 ms) and a
-// small pool. Command retries are always off: a SET NX retried after its reply was lost
+// Connection settings the URL's query does not set get short timeouts (500 ms). Command retries are always off: a SET NX retried after its reply was lost
 // would find its own key and report a first delivery as a duplicate, which drops the
 // event; an error instead falls back to the caller's in-process set.
 func Open(ctx context.Context, rawURL string, opts Options) (*Client, error) {
@@ -100,7 +105,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("REDIS_URL must be redis://[user:password@]host:port/db or rediss://…: %w", err)
 	}
 	if ro.DialTimeout == 0 {
-		ro.DialTimeout = defaultTimeout
+		ro.DialTimeout = dialWait
+	}
+	if ro.MinIdleConns == 0 {
+		ro.MinIdleConns = minIdle // a burst finds connections ready, rather than dialling
 	}
 	if ro.ReadTimeout == 0 {
 		ro.ReadTimeout = defaultTimeout
@@ -109,13 +117,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		ro.WriteTimeout = defaultTimeout
 	}
 	if ro.PoolTimeout == 0 {
-		ro.PoolTimeout = defaultTimeout
-	}
-	if ro.PoolSize == 0 {
-		ro.PoolSize = defaultPoolSize
+		ro.PoolTimeout = poolWait
 	}
 	if ro.PipelinePoolSize == 0 {
-		ro.PipelinePoolSize = -1 // our pipelines are a few SETs: share the one small pool
+		ro.PipelinePoolSize = -1 // our pipelines are a few SETs: share the one pool
 	}
 	ro.DialerRetries = 1 // the probe is our retry; a dial that fails fails now
 	ro.MaxRetries = -1
@@ -265,9 +270,10 @@ func (c *Client) Close() error {
 }
 
 // failed records err from a command and returns it. An error caused by the caller's
-// context, or by Close, says nothing about Redis and does not mark it down.
+// context, by Close, or by a burst that took every connection of the pool says nothing
+// about Redis and does not mark it down.
 func (c *Client) failed(ctx context.Context, err error) error {
-	if ctx.Err() != nil || errors.Is(err, redis.ErrClosed) {
+	if ctx.Err() != nil || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) {
 		return err
 	}
 	c.errs.Add(1)
