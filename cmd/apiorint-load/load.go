@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/apiorint/apiorint/bot/fakeslack"
+	"github.com/apiorint/apiorint/bot/store"
 	"github.com/apiorint/apiorint/knowledge/synthetic"
 )
 
@@ -230,30 +231,49 @@ func spawnAndMeasure(ctx context.Context, o options, stdout io.Writer) error {
 	fake := fakeslack.New()
 	defer fake.Close()
 	secret := "load-test-secret"
-	env := []string{"SLACK_BOT_TOKEN=" + fakeslack.BotToken, "SLACK_SIGNING_SECRET=" + secret, "SLACK_API_URL=" + fake.APIURL,
-		"SLACK_APP_TOKEN=", "LOG_LEVEL=warn", "KNOWLEDGE_DIR=" + o.knowledgeDir, "INDEX_PATH=" + o.indexDir}
-	bot, startup, err := start(ctx, bin, []string{"serve"}, env, "/healthz")
+	records, err := os.MkdirTemp("", "apiorint-load-records-")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "start-up to a healthy /healthz: %.0f ms\n", ms(startup))
+	defer os.RemoveAll(records)
+	env := []string{"SLACK_BOT_TOKEN=" + fakeslack.BotToken, "SLACK_SIGNING_SECRET=" + secret, "SLACK_API_URL=" + fake.APIURL,
+		"SLACK_APP_TOKEN=", "REDIS_URL=", "LOG_LEVEL=warn", "KNOWLEDGE_DIR=" + o.knowledgeDir, "INDEX_PATH=" + o.indexDir}
+	bot, startup, err := start(ctx, bin, []string{"serve"}, append(env, "DATABASE_URL="+"sqlite:"+filepath.Join(records, "records.db")), "/healthz")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "start-up to a healthy /healthz (recording on, SQLite): %.0f ms\n", ms(startup))
+	unrecorded, _, err := start(ctx, bin, []string{"serve"}, append(env, "DATABASE_URL=off"), "/healthz")
+	if err != nil {
+		return err
+	}
 
-	// The no-op handler and the bot take turns, so that both see the same machine: what
+	// The no-op handler and the bots take turns, so that all see the same machine: what
 	// else runs on it changes from second to second.
-	var ratios []float64
-	var worst result
+	ratios := map[string][]float64{}
+	worst := map[string]result{}
 	for round := range o.rounds {
 		base := load(ctx, noop.base, "x", o.clients, o.duration, qs)
-		r := load(ctx, bot.base, secret, o.clients, o.duration, qs)
-		ratios = append(ratios, r.rps()/base.rps())
-		fmt.Fprintf(stdout, "round %d  no-op %s\n         bot   %s\n", round+1, base, r)
-		if round == 0 || r.percentile(0.99) > worst.percentile(0.99) {
-			worst = r
+		fmt.Fprintf(stdout, "round %d  no-op         %s\n", round+1, base)
+		for _, b := range []struct {
+			name string
+			p    *process
+		}{{"recording off", unrecorded}, {"recording on", bot}} {
+			r := load(ctx, b.p.base, secret, o.clients, o.duration, qs)
+			ratios[b.name] = append(ratios[b.name], r.rps()/base.rps())
+			fmt.Fprintf(stdout, "         %-13s %s\n", b.name, r)
+			if w, ok := worst[b.name]; !ok || r.percentile(0.99) > w.percentile(0.99) {
+				worst[b.name] = r
+			}
 		}
 	}
-	slices.Sort(ratios)
-	fmt.Fprintf(stdout, "throughput: %.2f × the no-op handler (median of %d rounds: %.2f)\n", ratios[len(ratios)/2], len(ratios), ratios)
-	fmt.Fprintf(stdout, "latency, worst round: p50 %.2f ms, p99 %.2f ms\n", ms(worst.percentile(0.5)), ms(worst.percentile(0.99)))
+	for _, name := range []string{"recording off", "recording on"} {
+		rs := ratios[name]
+		slices.Sort(rs)
+		fmt.Fprintf(stdout, "%s: throughput %.2f × the no-op handler (median of %d rounds: %.2f); worst round p50 %.2f ms, p99 %.2f ms\n",
+			name, rs[len(rs)/2], len(rs), rs, ms(worst[name].percentile(0.5)), ms(worst[name].percentile(0.99)))
+	}
+	unrecorded.stop()
 
 	if err := burst(ctx, bot.base, secret, fake, o.burst, stdout); err != nil {
 		fmt.Fprintf(stdout, "burst: %v\n", err)
@@ -261,6 +281,9 @@ func spawnAndMeasure(ctx context.Context, o options, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "peak RSS: %.1f MiB\n", float64(bot.peakRSS())/(1<<20))
 	code, err := bot.stop()
 	fmt.Fprintf(stdout, "SIGTERM: exit status %d %v\n", code, errOrEmpty(err))
+	if n, err := countRecords(ctx, filepath.Join(records, "records.db")); err == nil {
+		fmt.Fprintf(stdout, "questions recorded (all flushed at SIGTERM): %d\n", n)
+	}
 
 	if o.indexDir != "" {
 		again, startup, err := start(ctx, bin, []string{"serve"}, env, "/healthz")
@@ -271,6 +294,17 @@ func spawnAndMeasure(ctx context.Context, o options, stdout io.Writer) error {
 		again.stop()
 	}
 	return nil
+}
+
+// countRecords counts the questions recorded in a SQLite file.
+func countRecords(ctx context.Context, path string) (int, error) {
+	s, err := store.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	st, err := s.Stats(ctx, time.Time{})
+	return st.Total, err
 }
 
 func errOrEmpty(err error) string {

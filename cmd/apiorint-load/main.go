@@ -3,11 +3,15 @@
 // mentions that must each be acknowledged within 3 s and answered exactly once.
 //
 //	apiorint-load -spawn ./apiorint [-c 16] [-d 10s] [-knowledge-dir DIR] [-index-path DIR]
+//	apiorint-load -spawn ./apiorint -replicas [-redis-url URL] [-events 10000]
 //	apiorint-load -url http://host:3000 -secret S [-c 16] [-d 10s]
 //	apiorint-load -gen-knowledge DIR -sections 20000
 //
 // With -spawn it runs the bot itself against a fake Slack on loopback, so that it can also
-// time the start-up, read the bot's peak memory and check the burst's answers.
+// time the start-up, read the bot's peak memory and check the burst's answers; it measures
+// the bot with recording off and with recording on (SQLite) in turns with the no-op
+// handler. With -replicas it runs two bots sharing one Redis, sends each mention to one
+// and Slack's retry of it to the other, and checks every one is answered exactly once.
 package main
 
 import (
@@ -41,6 +45,9 @@ type options struct {
 	genDir                 string
 	sections               int
 	noopAddr               string
+	replicas               bool
+	redisURL               string
+	events                 int
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -58,6 +65,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.genDir, "gen-knowledge", "", "write synthetic knowledge (Markdown files) to this directory and exit")
 	fs.IntVar(&o.sections, "sections", 20000, "how many sections -gen-knowledge writes")
 	fs.StringVar(&o.noopAddr, "serve-noop", "", "serve a no-op handler on this address (the baseline; used by -spawn)")
+	fs.BoolVar(&o.replicas, "replicas", false, "with -spawn: two bots on one Redis, each mention retried on the other")
+	fs.StringVar(&o.redisURL, "redis-url", "redis://127.0.0.1:6379/0", "the Redis the replicas share (-replicas)")
+	fs.IntVar(&o.events, "events", 10000, "mentions sent to the replicas (-replicas)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,6 +76,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return serveNoop(ctx, o.noopAddr)
 	case o.genDir != "":
 		return generate(o.genDir, o.sections, stdout)
+	case o.spawn != "" && o.replicas:
+		return measureReplicas(ctx, o, stdout)
 	case o.spawn != "":
 		return spawnAndMeasure(ctx, o, stdout)
 	case o.url != "":
