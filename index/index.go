@@ -45,7 +45,6 @@ type Index struct {
 	topics    []Topic
 	profiles  map[string]profile
 	hash      string
-	trace     func(id string, text, profile float64)
 
 	// article searches the embedded article alone, library everything: a question whose
 	// every word the article knows is the article's to answer, however many other sections

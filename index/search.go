@@ -93,6 +93,41 @@ const candidates = 20
 // is zero or less), best first, and whether they answer it or only come closest. With no
 // confident answer, or small talk, Match is MatchNone and there are no results.
 func (ix *Index) Search(ctx context.Context, text string, n int) (Answer, error) {
+	return ix.search(ctx, text, n, nil)
+}
+
+// An Explanation says how a question was read and each result scored: what apiorint ask
+// --explain prints.
+type Explanation struct {
+	Intents  map[string]float64 `json:"intents"`  // what it asks, by cue weight
+	Subjects map[string]float64 `json:"subjects"` // which subjects it names
+	Concepts []string           `json:"concepts"` // things of the domain it names
+	Words    []string           `json:"words"`    // the words searched for in the text
+	// Known and Unknown weigh the words against each other; Topical says whether something
+	// names what the knowledge is about; SmallTalk counts its small talk.
+	Known, Unknown float64
+	Topical        bool
+	SmallTalk      int
+	Engine         string        `json:"engine"` // "article" or "library"
+	Scores         []ResultScore `json:"scores"`
+}
+
+// A ResultScore is how a section scored: its text match (weighted, at most 1) and how well
+// its profile fits what the question asks and names.
+type ResultScore struct {
+	ID      string  `json:"id"`
+	Text    float64 `json:"text"`
+	Profile float64 `json:"profile"`
+}
+
+// Explain is Search, with how the question was read and the results scored.
+func (ix *Index) Explain(ctx context.Context, text string, n int) (Answer, Explanation, error) {
+	var why Explanation
+	ans, err := ix.search(ctx, text, n, &why)
+	return ans, why, err
+}
+
+func (ix *Index) search(ctx context.Context, text string, n int, why *Explanation) (Answer, error) {
 	ans := Answer{Query: text, Match: MatchNone, Uncovered: []string{}, Results: []Result{}}
 	if n <= 0 {
 		n = DefaultSize
@@ -104,6 +139,9 @@ func (ix *Index) Search(ctx context.Context, text string, n int) (Answer, error)
 	if ix.library != ix.article && !ix.covers(p) {
 		e, p = ix.library, ix.plan(ix.library, r)
 	}
+	if why != nil {
+		why.explain(ix, e, r, p)
+	}
 	if p.smallTalk(r) {
 		ans.SmallTalk = true
 		return ans, nil
@@ -111,7 +149,7 @@ func (ix *Index) Search(ctx context.Context, text string, n int) (Answer, error)
 	if !p.confident() {
 		return ans, nil
 	}
-	ranked, err := ix.rank(ctx, e, p, r, n)
+	ranked, err := ix.rank(ctx, e, p, r, n, why)
 	if err != nil {
 		return ans, err
 	}
@@ -129,7 +167,7 @@ func (ix *Index) Search(ctx context.Context, text string, n int) (Answer, error)
 // rank searches e's text for the words of p, adds the sections that the question's intents
 // point to, and orders them all by how well their text matches and how well their profile
 // fits what the question asks and names.
-func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int) ([]Result, error) {
+func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, why *Explanation) ([]Result, error) {
 	intents := make(map[string]float64, len(r.intents))
 	asked := 0.0
 	for k, v := range r.intents {
@@ -188,9 +226,10 @@ func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int) 
 	}
 	out := make([]Result, 0, len(scores))
 	for id, text := range scores {
-		score := text + ix.profiles[id].similarity(intents, subjects)
-		if ix.trace != nil {
-			ix.trace(id, text, ix.profiles[id].similarity(intents, subjects))
+		profile := ix.profiles[id].similarity(intents, subjects)
+		score := text + profile
+		if why != nil && score > 0 {
+			why.Scores = append(why.Scores, ResultScore{ID: id, Text: text, Profile: profile})
 		}
 		if score > 0 {
 			out = append(out, ix.result(ix.sections[id], score))
@@ -199,6 +238,12 @@ func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int) 
 	slices.SortFunc(out, func(a, b Result) int {
 		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(ix.order[a.ID], ix.order[b.ID]))
 	})
+	if why != nil {
+		slices.SortFunc(why.Scores, func(a, b ResultScore) int {
+			return cmp.Or(cmp.Compare(b.Text+b.Profile, a.Text+a.Profile), cmp.Compare(ix.order[a.ID], ix.order[b.ID]))
+		})
+		why.Scores = why.Scores[:min(len(why.Scores), n)]
+	}
 	return out[:min(len(out), n)], nil
 }
 
@@ -336,7 +381,9 @@ func (ix *Index) plan(e *engine, r reading) plan {
 		p.strong++
 		p.topical = true
 		if !e.covers(ix, c) {
-			p.uncovered = append(p.uncovered, c.typed)
+			if !slices.Contains(p.uncovered, c.typed) { // named twice, said once
+				p.uncovered = append(p.uncovered, c.typed)
+			}
 			p.conceptsNamed = append(p.conceptsNamed, c.subject)
 			continue
 		}
@@ -457,4 +504,21 @@ func (p plan) query(w weights) query.Query {
 		return nil
 	}
 	return q
+}
+
+// explain fills in how a question was read against engine e.
+func (why *Explanation) explain(ix *Index, e *engine, r reading, p plan) {
+	why.Intents = r.intents
+	why.Subjects = map[string]float64{"api": r.subjects[subjectAPI], "integration": r.subjects[subjectIntegration]}
+	for _, c := range r.concepts {
+		why.Concepts = append(why.Concepts, c.typed)
+	}
+	for _, t := range r.tokens {
+		why.Words = append(why.Words, t.word)
+	}
+	why.Known, why.Unknown, why.Topical, why.SmallTalk = p.known, p.unknown, p.topical, r.smallTalk
+	why.Engine = "library"
+	if e == ix.article {
+		why.Engine = "article"
+	}
 }

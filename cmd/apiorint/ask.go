@@ -19,8 +19,9 @@ func ask(ctx context.Context, getenv func(string) string, args []string, stdout,
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, `print one JSON object: {query, match, uncovered, results: [{id, title, score, text}]}`)
 	n := fs.Int("n", index.DefaultSize, "how many results at most")
+	explain := fs.Bool("explain", false, "also show how the question was read and each result scored")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: apiorint ask [--json] [-n N] QUESTION...")
+		fmt.Fprintln(stderr, "usage: apiorint ask [--json] [--explain] [-n N] QUESTION...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -40,17 +41,40 @@ func ask(ctx context.Context, getenv func(string) string, args []string, stdout,
 	}
 	defer ix.Close()
 
-	ans, err := ix.Search(ctx, question, *n)
+	ans, why, err := ix.Explain(ctx, question, *n)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
+		if *explain {
+			return enc.Encode(struct {
+				index.Answer
+				Explain index.Explanation `json:"explain"`
+			}{ans, why})
+		}
 		return enc.Encode(ans)
 	}
 	writeAnswer(stdout, ans, ix.Topics())
+	if *explain {
+		writeExplanation(stdout, why, ix)
+	}
 	return nil
+}
+
+// writeExplanation prints how a question was read and its results scored.
+func writeExplanation(w io.Writer, why index.Explanation, ix *index.Index) {
+	fmt.Fprintf(w, "\n--- how it was read\nasks:      %v\nnames:     %v\nconcepts:  %v\nsearched:  %v\n",
+		why.Intents, why.Subjects, why.Concepts, why.Words)
+	fmt.Fprintf(w, "evidence:  known %.1f, unknown %.1f, topical %v, small talk %d (%s)\n", why.Known, why.Unknown, why.Topical, why.SmallTalk, why.Engine)
+	for _, s := range why.Scores {
+		title := s.ID
+		if r, ok := ix.Section(s.ID); ok {
+			title = r.Title
+		}
+		fmt.Fprintf(w, "  %.3f = text %.3f + profile %.3f  %s\n", s.Text+s.Profile, s.Text, s.Profile, title)
+	}
 }
 
 // interactive answers questions from stdin until it ends: the terminal mode for when Slack
@@ -69,9 +93,39 @@ Slack is not configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README.md)
 
 > `)
 	}
-	lines := bufio.NewScanner(stdin)
-	for lines.Scan() && ctx.Err() == nil {
-		question := strings.TrimSpace(lines.Text())
+	// Lines are read in their own goroutine so that the session ends with ctx (Ctrl-C at the
+	// prompt) rather than when the next line comes: a read from a terminal is not
+	// interrupted by a signal.
+	lines, readErr := make(chan string), make(chan error, 1)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdin)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		readErr <- sc.Err()
+	}()
+	for {
+		var line string
+		select {
+		case <-ctx.Done():
+			return nil
+		case l, ok := <-lines:
+			if !ok {
+				select {
+				case err := <-readErr:
+					return err
+				default: // stopped by ctx
+					return nil
+				}
+			}
+			line = l
+		}
+		question := strings.TrimSpace(line)
 		switch strings.ToLower(question) {
 		case "":
 		case "quit", "exit", "q":
@@ -88,7 +142,6 @@ Slack is not configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README.md)
 			fmt.Fprint(stdout, "> ")
 		}
 	}
-	return lines.Err()
 }
 
 // writeAnswer prints an answer for a terminal: for a closest answer first what the knowledge
