@@ -68,8 +68,9 @@ func Load(ctx context.Context, dir string) (Library, error) {
 	return lib, nil
 }
 
-// LoadDir reads the sections of every *.md file below dir, in path order. It stops when ctx
-// ends.
+// LoadDir reads the sections of every *.md file below dir, in path order, leaving out hidden
+// files and directories (an editor's lock and swap files, the versioned copies a Kubernetes
+// ConfigMap mount keeps in "..data"). It stops when ctx ends.
 func LoadDir(ctx context.Context, dir string) ([]Section, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -82,6 +83,12 @@ func LoadDir(ctx context.Context, dir string) ([]Section, error) {
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if path != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
 		}
 		if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".md") {
 			files = append(files, path)

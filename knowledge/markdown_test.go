@@ -195,6 +195,13 @@ func TestLoad(t *testing.T) {
 	write(t, filepath.Join(dir, "a.md"), "# Onboarding\n\nWelcome.\n")
 	write(t, filepath.Join(dir, "sub", "b.md"), "# Onboarding\n\nAgain.\n")
 	write(t, filepath.Join(dir, "notes.txt"), "not markdown")
+	// Hidden files and directories are not knowledge: an editor's lock file (a dangling
+	// link), a ConfigMap's versioned copies.
+	write(t, filepath.Join(dir, ".hidden.md"), "# Hidden\n\nno\n")
+	write(t, filepath.Join(dir, "..2024_01_01", "a.md"), "# Onboarding\n\nThe same file again.\n")
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, ".#a.md")); err != nil {
+		t.Fatal(err)
+	}
 	lib, err := knowledge.Load(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
