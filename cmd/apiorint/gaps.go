@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,7 +118,8 @@ func writeStats(w io.Writer, st store.Stats, since time.Duration) {
 		for k := range part.counts {
 			keys = append(keys, k)
 		}
-		slices.SortFunc(keys, func(a, b string) int { return part.counts[b] - part.counts[a] })
+		// Most first; ties by name, so that the same records always print the same.
+		slices.SortFunc(keys, func(a, b string) int { return cmp.Or(part.counts[b]-part.counts[a], strings.Compare(a, b)) })
 		for _, k := range keys {
 			fmt.Fprintf(w, "  %-10s %d\n", k, part.counts[k])
 		}
@@ -151,9 +155,21 @@ func sinceFlag(fs *flag.FlagSet) *time.Duration {
 	return &d
 }
 
-// openStore opens the record of questions that DATABASE_URL names.
+// openStore opens the record of questions that DATABASE_URL names. A SQLite file must exist:
+// opening creates a missing one, and a report on that empty record, run in the wrong
+// directory, would say that nothing went wrong.
 func openStore(ctx context.Context, getenv func(string) string) (store.Store, error) {
-	s, err := store.Open(ctx, getenv("DATABASE_URL"))
+	url := strings.TrimSpace(getenv("DATABASE_URL"))
+	if url == "" {
+		url = store.DefaultURL
+	}
+	if rest, ok := strings.CutPrefix(url, "sqlite:"); ok {
+		path := strings.TrimPrefix(rest, "//")
+		if _, err := os.Stat(path); path != "" && errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("DATABASE_URL %s: there is no such file: point DATABASE_URL at the bot's record of questions", url)
+		}
+	}
+	s, err := store.Open(ctx, url)
 	if errors.Is(err, store.ErrOff) {
 		return nil, errors.New("DATABASE_URL is off: questions are not recorded, so there is nothing to report")
 	}

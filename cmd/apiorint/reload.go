@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -98,6 +99,12 @@ func addTree(w *fsnotify.Watcher, dir string) error {
 func (r *reloader) debounce(ctx context.Context, w *fsnotify.Watcher, changed chan<- struct{}) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	// The directories watched: a directory moved in or out makes one event, and its name
+	// ("v1.2") does not say that it is one.
+	dirs := make(map[string]bool)
+	for _, d := range w.WatchList() {
+		dirs[d] = true
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -107,11 +114,20 @@ func (r *reloader) debounce(ctx context.Context, w *fsnotify.Watcher, changed ch
 			if !ok {
 				return
 			}
+			isDir := dirs[ev.Name]
 			if ev.Has(fsnotify.Create) {
-				// A new directory is watched too, with whatever it already holds.
-				addTree(w, ev.Name)
+				if info, err := os.Lstat(ev.Name); err == nil && info.IsDir() {
+					// A new directory is watched too, with whatever it already holds.
+					isDir = true
+					addTree(w, ev.Name)
+					for _, d := range w.WatchList() {
+						dirs[d] = true
+					}
+				}
+			} else if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+				delete(dirs, ev.Name)
 			}
-			if relevant(ev.Name) {
+			if isDir || relevant(ev.Name) {
 				timer.Reset(settle)
 			}
 		case err, ok := <-w.Errors:
