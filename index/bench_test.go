@@ -1,9 +1,13 @@
 package index_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,12 +16,14 @@ import (
 	"github.com/apiorint/apiorint/knowledge/synthetic"
 )
 
-// benchQuestions are varied on purpose: keywords, sentences, synonyms, typos, off-topic.
+// benchQuestions are varied on purpose: keywords, sentences, synonyms, typos, questions
+// the article does not cover, small talk, off-topic.
 var benchQuestions = []string{
 	"scalability", "what is an api?", "api vs integration", "which option is faster",
-	"<@U0BOT> what is middleware?", "perfomance", "how do I choose between an api and an integration",
+	"what is middleware?", "perfomance", "how do I choose between an api and an integration",
 	"types of integrations", "WHAT IS AN API???", "recipe for banana bread", "is integration complex",
 	"social media logins", "which one scales better?", "composite apis", "marketing automation",
+	"rest vs soap?", "thanks!", "dumb question but what's an api in simple terms",
 }
 
 // libraryQuestions use words the article does not, so that they search every section.
@@ -30,10 +36,7 @@ var libraryQuestions = []string{
 // withSynthetic returns the article plus n made-up sections.
 func withSynthetic(tb testing.TB, n int) knowledge.Library {
 	tb.Helper()
-	lib, err := knowledge.Load("")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	lib := articleLibrary(tb)
 	lib.Sections = append(lib.Sections, synthetic.Generate(1, n)...)
 	return lib
 }
@@ -48,6 +51,34 @@ func BenchmarkBuild(b *testing.B) {
 					b.Fatal(err)
 				}
 				ix.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkReopen is a restart with INDEX_PATH: the index on disk holds the knowledge, and
+// is reopened rather than rebuilt.
+func BenchmarkReopen(b *testing.B) {
+	for _, n := range []int{0, 20000} {
+		b.Run(fmt.Sprintf("extra=%d", n), func(b *testing.B) {
+			lib := withSynthetic(b, n)
+			path := filepath.Join(b.TempDir(), "idx")
+			ix, err := index.New(context.Background(), lib, index.Options{Path: path})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ix.Close()
+			var log bytes.Buffer
+			for b.Loop() {
+				log.Reset()
+				ix, err := index.New(context.Background(), lib, index.Options{Path: path, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ix.Close()
+				if !strings.Contains(log.String(), "index reopened") {
+					b.Fatalf("not reopened: %s", log.String())
+				}
 			}
 		})
 	}
@@ -74,7 +105,7 @@ func BenchmarkSearch(b *testing.B) {
 				i := 0
 				for b.Loop() {
 					start := time.Now()
-					if _, err := ix.Search(context.Background(), index.Query{Text: set.questions[i%len(set.questions)]}); err != nil {
+					if _, err := ix.Search(context.Background(), set.questions[i%len(set.questions)], 0); err != nil {
 						b.Fatal(err)
 					}
 					took = append(took, time.Since(start))

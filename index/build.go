@@ -297,8 +297,12 @@ func inspect(path string) (place, error) {
 	if len(entries) > len(names) {
 		more = ", …"
 	}
-	return 0, fmt.Errorf("%w: it is a directory of %d entries that apiorint did not make (%s%s)",
-		ErrNotOurs, len(entries), strings.Join(names, ", "), more)
+	count := fmt.Sprintf("%d entries", len(entries))
+	if len(entries) == 1 {
+		count = "1 entry"
+	}
+	return 0, fmt.Errorf("%w: it is a directory of %s that apiorint did not make (%s%s)",
+		ErrNotOurs, count, strings.Join(names, ", "), more)
 }
 
 // madeByEarlierVersion reports whether path is a Bleve index holding apiorint's content hash:
@@ -389,9 +393,19 @@ func replace(ctx context.Context, path string, m mapping.IndexMapping, docs map[
 	if err := markDir(filepath.Join(tmp, "index"), hash); err != nil {
 		return nil, st, fmt.Errorf("index: %w", err)
 	}
-	old := filepath.Join(tmp, "old")
-	if err := os.Rename(path, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, st, fmt.Errorf("index: replace %s: %w", path, err)
+	// What is at path was checked before the build, which takes a while: check it again, so
+	// that files someone put there meanwhile are not replaced with it.
+	switch what, err := inspect(path); {
+	case err != nil:
+		return nil, st, err
+	case what == placeEmpty:
+		if err := os.Remove(path); err != nil { // fails, touching nothing, if no longer empty
+			return nil, st, fmt.Errorf("index: replace %s: %w", path, err)
+		}
+	case what == placeOurs:
+		if err := os.Rename(path, filepath.Join(tmp, "old")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, st, fmt.Errorf("index: replace %s: %w", path, err)
+		}
 	}
 	if err := os.Rename(filepath.Join(tmp, "index"), path); err != nil {
 		return nil, st, fmt.Errorf("index: replace %s: %w", path, err)

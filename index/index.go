@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/apiorint/apiorint/knowledge"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -50,6 +51,9 @@ type Index struct {
 	// every word the article knows is the article's to answer, however many other sections
 	// use those words too. Without other sections they are the same engine.
 	article, library *engine
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // The fields of a document, and the synonym source they share.
@@ -139,13 +143,16 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 	return ix, nil
 }
 
-// Close releases the index; a persistent one stays on disk for the next start.
+// Close releases the index; a persistent one stays on disk for the next start. Closing it
+// again does nothing.
 func (ix *Index) Close() error {
-	err := ix.library.close()
-	if ix.article != ix.library {
-		err = errors.Join(err, ix.article.close())
-	}
-	return err
+	ix.closeOnce.Do(func() {
+		ix.closeErr = ix.library.close()
+		if ix.article != ix.library {
+			ix.closeErr = errors.Join(ix.closeErr, ix.article.close())
+		}
+	})
+	return ix.closeErr
 }
 
 // A Topic is a section that can be asked about: what a list of topics shows.

@@ -105,11 +105,12 @@ type Explanation struct {
 	Words    []string           `json:"words"`    // the words searched for in the text
 	// Known and Unknown weigh the words against each other; Topical says whether something
 	// names what the knowledge is about; SmallTalk counts its small talk.
-	Known, Unknown float64
-	Topical        bool
-	SmallTalk      int
-	Engine         string        `json:"engine"` // "article" or "library"
-	Scores         []ResultScore `json:"scores"`
+	Known     float64       `json:"known"`
+	Unknown   float64       `json:"unknown"`
+	Topical   bool          `json:"topical"`
+	SmallTalk int           `json:"small_talk"`
+	Engine    string        `json:"engine"` // "article" or "library"
+	Scores    []ResultScore `json:"scores"`
 }
 
 // A ResultScore is how a section scored: its text match (weighted, at most 1) and how well
@@ -193,10 +194,26 @@ func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, 
 	// The text weighs as much as the question is made of words to search rather than of
 	// cues of what it asks: "integrations = headache?" is about difficulty, whatever title
 	// "integrations" matches best.
-	content := float64(len(p.exact)+len(p.synonyms)+len(p.guesses)+r.phrases) + defaultWeights.subject*float64(len(p.subjectTerms))
+	content := float64(len(p.exact)+len(p.conceptTerms)+len(p.synonyms)+len(p.guesses)+r.phrases) + defaultWeights.subject*float64(len(p.subjectTerms))
 	textWeight := 0.0
 	if content > 0 {
 		textWeight = content / (content + asked)
+	}
+	// A question about a concept some sections cover ("eli5 webhooks") is answered from
+	// those: what it asks orders them, and brings in no section that does not talk about
+	// it.
+	var about map[string]bool
+	if len(p.conceptTerms) > 0 {
+		q := plan{conceptTerms: p.conceptTerms}.query(defaultWeights)
+		res, err := e.bleve.SearchInContext(ctx, ix.request(e, q, max(n, candidates)))
+		if err != nil {
+			return nil, fmt.Errorf("index: search: %w", err)
+		}
+		about = make(map[string]bool, len(res.Hits))
+		for _, hit := range res.Hits {
+			about[hit.ID] = true
+		}
+		textWeight = 1
 	}
 	scores := make(map[string]float64)
 	if q := p.query(defaultWeights); q != nil {
@@ -209,12 +226,15 @@ func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, 
 			top = max(top, hit.Score)
 		}
 		for _, hit := range res.Hits {
-			if _, ok := ix.sections[hit.ID]; ok && top > 0 {
+			if _, ok := ix.sections[hit.ID]; ok && top > 0 && (about == nil || about[hit.ID]) {
 				scores[hit.ID] = textWeight * hit.Score / top
 			}
 		}
 	}
 	for intent := range intents {
+		if about != nil {
+			break
+		}
 		for i, id := range e.byIntent[intent] {
 			if i == candidates {
 				break
@@ -311,6 +331,7 @@ type plan struct {
 	exact        []string // words as typed that some section uses
 	synonyms     []string // words as typed that only a synonym rule knows ("faster")
 	subjectTerms []string // words that name a subject ("api")
+	conceptTerms []string // words of the concepts it names that the knowledge covers ("webhook")
 	phrased      []string // words that phrases of the question add
 	guesses      []string // known words that misspelt words most likely meant
 	typos        []string // the terms of the misspelt words, as typed
@@ -391,7 +412,7 @@ func (ix *Index) plan(e *engine, r reading) plan {
 		// what the question asks is asked of it, not of its subject: "what is a webhook",
 		// with a section on webhooks, is not a question for What Is An API?.
 		for _, w := range c.words {
-			p.exact = append(p.exact, ix.analyze(w)...)
+			p.conceptTerms = append(p.conceptTerms, ix.analyze(w)...)
 		}
 	}
 	// Words that only a section's text uses ("restaurant", "team") count once the
@@ -496,6 +517,7 @@ func (p plan) query(w weights) query.Query {
 		}
 	}
 	add(p.exact, 1)
+	add(p.conceptTerms, 1)
 	add(p.subjectTerms, w.subject)
 	add(p.synonyms, w.synonym)
 	add(p.phrased, w.phrase)
