@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +37,7 @@ func gaps(ctx context.Context, getenv func(string) string, args []string, stdout
 	if fs.NArg() > 0 || *n < 1 {
 		return usageError("usage: apiorint gaps [--since 168h] [--json] [-n 50]")
 	}
-	s, err := openStore(ctx, getenv)
+	s, err := openStore(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func stats(ctx context.Context, getenv func(string) string, args []string, stdou
 	if fs.NArg() > 0 {
 		return usageError("usage: apiorint stats [--since 168h]")
 	}
-	s, err := openStore(ctx, getenv)
+	s, err := openStore(ctx, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -155,10 +156,10 @@ func sinceFlag(fs *flag.FlagSet) *time.Duration {
 	return &d
 }
 
-// openStore opens the record of questions that DATABASE_URL names. A SQLite file must exist:
-// opening creates a missing one, and a report on that empty record, run in the wrong
-// directory, would say that nothing went wrong.
-func openStore(ctx context.Context, getenv func(string) string) (store.Store, error) {
+// openStore opens the record of questions that DATABASE_URL names. A SQLite file that does
+// not exist is not created: the report is empty, and says on stderr that nothing was
+// recorded there (run in the wrong directory, a report must not look like good news).
+func openStore(ctx context.Context, getenv func(string) string, stderr io.Writer) (store.Store, error) {
 	url := strings.TrimSpace(getenv("DATABASE_URL"))
 	if url == "" {
 		url = store.DefaultURL
@@ -166,7 +167,8 @@ func openStore(ctx context.Context, getenv func(string) string) (store.Store, er
 	if rest, ok := strings.CutPrefix(url, "sqlite:"); ok {
 		path := strings.TrimPrefix(rest, "//")
 		if _, err := os.Stat(path); path != "" && errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("DATABASE_URL %s: there is no such file: point DATABASE_URL at the bot's record of questions", url)
+			fmt.Fprintf(stderr, "apiorint: DATABASE_URL %s: there is no such file: nothing was recorded there (is this the bot's working directory?)\n", url)
+			return emptyStore(ctx)
 		}
 	}
 	s, err := store.Open(ctx, url)
@@ -175,6 +177,27 @@ func openStore(ctx context.Context, getenv func(string) string) (store.Store, er
 	}
 	return s, err
 }
+
+// emptyStore is a record with nothing in it, in a temporary file removed when it is closed.
+func emptyStore(ctx context.Context) (store.Store, error) {
+	dir, err := os.MkdirTemp("", "apiorint-empty-")
+	if err != nil {
+		return nil, err
+	}
+	s, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "empty.db"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return tempStore{s, dir}, nil
+}
+
+type tempStore struct {
+	store.Store
+	dir string
+}
+
+func (t tempStore) Close() error { return errors.Join(t.Store.Close(), os.RemoveAll(t.dir)) }
 
 // oneLine shortens text to one line of at most n characters.
 func oneLine(text string, n int) string {

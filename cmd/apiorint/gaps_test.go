@@ -160,12 +160,13 @@ func TestGapsText(t *testing.T) {
 	t.Chdir(t.TempDir())
 	url, _ := gapsDB(t, time.Now().UTC())
 	tests := []struct {
-		name     string
-		env      map[string]string
-		args     []string
-		wantCode int
-		want     []*regexp.Regexp // each must match a line of stdout
-		wantErr  string
+		name       string
+		env        map[string]string
+		args       []string
+		wantCode   int
+		want       []*regexp.Regexp // each must match a line of stdout
+		wantErr    string
+		wantStderr string
 	}{
 		{name: "a week", env: map[string]string{"DATABASE_URL": url}, args: []string{"gaps"}, want: []*regexp.Regexp{
 			regexp.MustCompile(`^Questions the knowledge answered badly since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(168h0m0s\): 4$`),
@@ -179,12 +180,15 @@ func TestGapsText(t *testing.T) {
 			regexp.MustCompile(`\(1m0s\): 0$`), regexp.MustCompile(`^None: every question got an answer nobody voted down\.$`),
 		}},
 		{name: "recording off", env: map[string]string{"DATABASE_URL": "off"}, args: []string{"gaps"}, wantCode: 1, wantErr: "DATABASE_URL is off"},
-		// A report run where there is no record must say so, not make an empty one and
-		// report that nothing went wrong.
-		{name: "no database here", env: nil, args: []string{"gaps"}, wantCode: 1, wantErr: "DATABASE_URL"},
-		{name: "stats, no database here", env: nil, args: []string{"stats"}, wantCode: 1, wantErr: "DATABASE_URL"},
-		{name: "no such database file", env: map[string]string{"DATABASE_URL": "sqlite:missing.db"}, args: []string{"gaps", "--json"}, wantCode: 1, wantErr: "missing.db"},
-		{name: "no such database file, sqlite://", env: map[string]string{"DATABASE_URL": "sqlite://missing.db"}, args: []string{"stats"}, wantCode: 1, wantErr: "missing.db"},
+		// A report run where there is no record is empty, says so on stderr, and makes no
+		// record there.
+		{name: "no database here", env: nil, args: []string{"gaps"}, wantStderr: "sqlite:apiorint.db: there is no such file", want: []*regexp.Regexp{
+			regexp.MustCompile(`^None: every question got an answer nobody voted down\.$`)}},
+		{name: "stats, no database here", env: nil, args: []string{"stats"}, wantStderr: "there is no such file", want: []*regexp.Regexp{
+			regexp.MustCompile(`^0 questions since`)}},
+		{name: "no such database file", env: map[string]string{"DATABASE_URL": "sqlite:missing.db"}, args: []string{"gaps", "--json"}, wantStderr: "missing.db", want: []*regexp.Regexp{
+			regexp.MustCompile(`^\{"since":"[^"]+","questions":\[\]\}$`)}},
+		{name: "no such database file, sqlite://", env: map[string]string{"DATABASE_URL": "sqlite://missing.db"}, args: []string{"stats"}, wantStderr: "missing.db"},
 		{name: "stats, recording off", env: map[string]string{"DATABASE_URL": "off"}, args: []string{"stats"}, wantCode: 1, wantErr: "DATABASE_URL is off"},
 		{name: "unsupported database", env: map[string]string{"DATABASE_URL": "mysql://h/db"}, args: []string{"gaps"}, wantCode: 1, wantErr: "DATABASE_URL"},
 		{name: "bad --since", env: map[string]string{"DATABASE_URL": url}, args: []string{"gaps", "--since", "a week"}, wantCode: 2, wantErr: "168h or 7d"},
@@ -196,9 +200,12 @@ func TestGapsText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, _, err := runWith(t, tt.env, "", tt.args...)
+			out, errOut, err := runWith(t, tt.env, "", tt.args...)
 			if code := exitCode(err); code != tt.wantCode {
 				t.Fatalf("exit %d (%v), want %d", code, err, tt.wantCode)
+			}
+			if !strings.Contains(errOut, tt.wantStderr) {
+				t.Errorf("stderr %q, want %q", errOut, tt.wantStderr)
 			}
 			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n")) {
 				t.Errorf("error %v, want one line with %q", err, tt.wantErr)
