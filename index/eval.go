@@ -104,11 +104,15 @@ type Report struct {
 	Top1, Top3 int     // of those, found first / among the first three
 	MRR        float64 // mean reciprocal rank of the first right section, over Answerable
 	Answered   int     // of those, with MatchAnswer (not closest, not none)
-	// The other classes, and how many of each got what they should.
+	// The other classes, and how many of each got what they should: closest or none for
+	// an uncovered question, none for small talk and off-topic ones.
 	Uncovered, UncoveredRight int
 	SmallTalk, SmallTalkRight int
 	OffTopic, OffTopicRight   int
-	Misses                    []Miss // every case not answered as it should be
+	// SmallTalkTold counts the small talk told apart as such, which gets a friendly reply
+	// rather than the list of topics.
+	SmallTalkTold int
+	Misses        []Miss // every case not answered as it should be
 }
 
 // A Miss is a case the index got wrong, with what it gave.
@@ -161,13 +165,18 @@ func (ix *Index) Evaluate(ctx context.Context, cases []Case) (Report, error) {
 			right := ans.Match == MatchNone
 			if c.Class == ClassSmallTalk {
 				r.SmallTalk++
-				right = right && ans.SmallTalk
+				if right && ans.SmallTalk {
+					r.SmallTalkTold++
+				}
 			} else {
 				r.OffTopic++
 			}
 			switch {
-			case !right:
+			case !right || (c.Class == ClassSmallTalk && !ans.SmallTalk):
 				r.Misses = append(r.Misses, miss)
+			}
+			switch {
+			case !right:
 			case c.Class == ClassSmallTalk:
 				r.SmallTalkRight++
 			default:
@@ -203,9 +212,9 @@ func rate(n, of int) float64 {
 
 // Summary is the report's figures on one line.
 func (r Report) Summary() string {
-	return fmt.Sprintf("answerable %d: top-1 %.1f%% top-3 %.1f%% MRR %.3f match=answer %.1f%% · uncovered %d/%d · small talk %d/%d · off-topic %d/%d",
+	return fmt.Sprintf("answerable %d: top-1 %.1f%% top-3 %.1f%% MRR %.3f match=answer %.1f%% · uncovered: closest or none %d/%d · small talk: none %d/%d (told as small talk %d) · off-topic: none %d/%d",
 		r.Answerable, 100*r.Top1Rate(), 100*r.Top3Rate(), r.MRR, 100*r.AnsweredRate(),
-		r.UncoveredRight, r.Uncovered, r.SmallTalkRight, r.SmallTalk, r.OffTopicRight, r.OffTopic)
+		r.UncoveredRight, r.Uncovered, r.SmallTalkRight, r.SmallTalk, r.SmallTalkTold, r.OffTopicRight, r.OffTopic)
 }
 
 // WriteTo prints the report for a terminal: the figures, then each miss.

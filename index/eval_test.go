@@ -48,6 +48,9 @@ var bars = map[string]bar{
 	// Measured on 2026-11-24: top-1 88.1 %, top-3 97.4 %, answered 98.0 %, uncovered 97.6 %,
 	// none 96.7 %. The bar sits just under, so that a change that costs answers fails.
 	"dev": {top1: 0.87, top3: 0.97, answered: 0.95, uncovered: 0.95, none: 0.95},
+	// Measured once, at the end, never tuned on (2026-11-24): top-1 88.1 %, top-3 97.0 %,
+	// answered 99.0 %, uncovered 100 %, none 100 %. Short of the 90 % top-1 aimed at.
+	"aside": {top1: 0.87, top3: 0.96, answered: 0.95, uncovered: 0.95, none: 0.95},
 }
 
 // TestEval holds the search to the quality bar on each evaluation set.
