@@ -359,7 +359,7 @@ func TestEval(t *testing.T) {
 		{name: "a file", args: []string{"eval", good}, want: []string{
 			"== " + good + " (5 questions)\n",
 			"answerable 2: top-1 50.0% top-3 ",
-			"uncovered 1/1 · small talk 1/1 · off-topic 1/1",
+			"uncovered: closest or none 1/1 · small talk: none 1/1 (told as small talk 1) · off-topic: none 1/1",
 			`miss [` + good + `/keyword] "scalability"`,
 		}},
 		{name: "a malformed file", args: []string{"eval", bad}, wantCode: 1, wantErr: bad + ": line 1: want kind, question and titles"},
