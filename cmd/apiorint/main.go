@@ -19,6 +19,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // defaultMemoryLimit is the soft limit on the Go heap unless GOMEMLIMIT says otherwise:
@@ -30,6 +32,9 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
+	// go-redis prints each failed dial of its pool to stderr; the bot says once that Redis
+	// is down, and once that it is back.
+	redis.SetLogger(quietRedis{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// The collector is tuned for the process once the knowledge is loaded: in main, so that
 	// tests of run do not change their own process's settings.
@@ -72,6 +77,11 @@ func tuneGC(log *slog.Logger) {
 	}
 	log.Debug("GC tuned", "live_heap", live, "gogc", pct, "heap_goal", goal)
 }
+
+// quietRedis drops go-redis's own log lines.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // afterLoadKey carries what the process does once serve has loaded the knowledge.
 type afterLoadKey struct{}
