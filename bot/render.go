@@ -62,8 +62,12 @@ func (m message) ephemeralJSON() []byte {
 }
 
 // writeJSON encodes v to b, leaving &, < and > as they are: they are already escaped for
-// Slack where they must be.
+// Slack where they must be. Strings, most of what it writes, skip encoding/json.
 func writeJSON(b *bytes.Buffer, v any) {
+	if str, ok := v.(string); ok {
+		b.Write(appendJSONString(b.AvailableBuffer(), str))
+		return
+	}
 	start := b.Len()
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
@@ -73,6 +77,57 @@ func writeJSON(b *bytes.Buffer, v any) {
 		return
 	}
 	b.Truncate(b.Len() - 1) // Encode's newline
+}
+
+// appendJSONString appends s as a JSON string, as encoding/json writes it without HTML
+// escaping: quotes, backslashes and control characters escaped, invalid UTF-8 replaced.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0 // the run of bytes that need no escaping, copied at once
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if (r != utf8.RuneError || size != 1) && r != '\u2028' && r != '\u2029' {
+				i += size
+				continue
+			}
+			b = append(b, s[start:i]...)
+			if r == utf8.RuneError {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			}
+			i += size
+			start = i
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		i++
+		start = i
+	}
+	return append(append(b, s[start:]...), '"')
 }
 
 // webhook wraps m for a response URL: ephemeral, seen only by the person who asked, unless
@@ -112,19 +167,55 @@ type ref struct {
 // characters.
 const maxRefQuestion = 150
 
-// encode returns the ref as a button value, within Slack's limit.
+// encode returns the ref as a button value, within Slack's limit: written by hand, as
+// encoding/json would write it, because every answer carries several.
 func (r ref) encode() string {
 	r.Question = truncate(r.Question, maxRefQuestion)
-	raw, _ := json.Marshal(r)
+	raw := r.appendJSON(nil)
 	for len(raw) > maxButtonValue && len(r.Related)+len(r.Uncovered) > 0 {
 		r.Related, r.Uncovered = r.Related[:max(0, len(r.Related)-1)], r.Uncovered[:max(0, len(r.Uncovered)-1)]
-		raw, _ = json.Marshal(r)
+		raw = r.appendJSON(raw[:0])
 	}
 	if len(raw) > maxButtonValue {
 		r.Question = ""
-		raw, _ = json.Marshal(r)
+		raw = r.appendJSON(raw[:0])
 	}
 	return string(raw)
+}
+
+func (r ref) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	field := func(name, value string) {
+		if value != "" {
+			if len(b) > 1 {
+				b = append(b, ',')
+			}
+			b = append(append(append(b, '"'), name...), '"', ':')
+			b = appendJSONString(b, value)
+		}
+	}
+	list := func(name string, values []string) {
+		if len(values) > 0 {
+			if len(b) > 1 {
+				b = append(b, ',')
+			}
+			b = append(append(append(b, '"'), name...), '"', ':', '[')
+			for i, v := range values {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendJSONString(b, v)
+			}
+			b = append(b, ']')
+		}
+	}
+	field("a", r.Answer)
+	field("s", r.Section)
+	field("q", r.Question)
+	field("o", r.Outcome)
+	list("r", r.Related)
+	list("u", r.Uncovered)
+	return append(b, '}')
 }
 
 // parseRef reads a button's value: a ref, or (from answers rendered before refs) a bare
@@ -152,9 +243,11 @@ type view struct {
 // blocks of the sections it rendered last; what is searched, and which sections answer, is
 // worked out anew for every question.
 type renderer struct {
-	related  slack.Block // "Related:", above the buttons
-	mu       sync.Mutex
-	sections map[string]renderedSection // by section ID
+	related slack.Block // "Related:", above the buttons
+	// The feedback and share buttons, encoded up to their values.
+	upButton, downButton, shareButton []byte
+	mu                                sync.Mutex
+	sections                          map[string]renderedSection // by section ID
 }
 
 // A renderedSection is a section's header, text and source line, encoded, and the text of
@@ -171,9 +264,23 @@ const renderCacheSize = 512
 
 func newRenderer() *renderer {
 	return &renderer{
-		related:  encoded(slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "Related:", false, false))),
-		sections: make(map[string]renderedSection),
+		related:     encoded(slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "Related:", false, false))),
+		upButton:    buttonUpToValue(actionFeedbackUp, "👍 Helpful", true),
+		downButton:  buttonUpToValue(actionFeedbackDown, "👎 Not helpful", true),
+		shareButton: buttonUpToValue(actionShare, "Share in channel", false),
+		sections:    make(map[string]renderedSection),
 	}
+}
+
+// buttonUpToValue encodes a button's JSON up to its value: `…,"value":`.
+func buttonUpToValue(actionID, text string, emoji bool) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"type":"button","text":`)
+	writeJSON(&b, slack.NewTextBlockObject(slack.PlainTextType, text, emoji, false))
+	b.WriteString(`,"action_id":`)
+	writeJSON(&b, actionID)
+	b.WriteString(`,"value":`)
+	return b.Bytes()
 }
 
 // answer renders the best result of ans with the others as buttons, then 👍/👎 (and Share,
@@ -213,7 +320,7 @@ func (rn *renderer) answer(ans index.Answer, id string, topics []index.Topic, v 
 			json: []byte(`{"type":"actions","block_id":"more","elements":[` + buttons.String() + `]}`)})
 	}
 	r := ref{Answer: id, Section: best.ID, Question: ans.Query, Outcome: string(ans.Match)}
-	after = append(after, answerActions(r, related, ans.Uncovered, v)...)
+	after = append(after, rn.answerActions(r, related, ans.Uncovered, v)...)
 	msg := rn.section(best, before, after)
 	if ans.Match == index.MatchClosest {
 		msg.Text = truncate(plainClosest(ans.Uncovered)+" "+msg.Text, maxFallbackText)
@@ -222,19 +329,28 @@ func (rn *renderer) answer(ans index.Answer, id string, topics []index.Topic, v 
 }
 
 // answerActions are the buttons under every answer: 👍 and 👎, Share for an ephemeral one,
-// and for a shared copy the line saying who shared it.
-func answerActions(r ref, related, uncovered []string, v view) []slack.Block {
+// and for a shared copy the line saying who shared it. The buttons are written from pieces
+// encoded once: only their values change from one answer to the next.
+func (rn *renderer) answerActions(r ref, related, uncovered []string, v view) []slack.Block {
 	value := r.encode()
-	elements := []slack.BlockElement{
-		slack.NewButtonBlockElement(actionFeedbackUp, value, slack.NewTextBlockObject(slack.PlainTextType, "👍 Helpful", true, false)),
-		slack.NewButtonBlockElement(actionFeedbackDown, value, slack.NewTextBlockObject(slack.PlainTextType, "👎 Not helpful", true, false)),
-	}
+	var b bytes.Buffer
+	b.WriteString(`{"type":"actions","block_id":"answer","elements":[`)
+	b.Write(rn.upButton)
+	writeJSON(&b, value)
+	b.WriteString("},")
+	b.Write(rn.downButton)
+	writeJSON(&b, value)
+	b.WriteByte('}')
 	if v.share {
 		s := r
 		s.Related, s.Uncovered = related, uncovered
-		elements = append(elements, slack.NewButtonBlockElement(actionShare, s.encode(), slack.NewTextBlockObject(slack.PlainTextType, "Share in channel", false, false)))
+		b.WriteByte(',')
+		b.Write(rn.shareButton)
+		writeJSON(&b, s.encode())
+		b.WriteByte('}')
 	}
-	blocks := []slack.Block{slack.NewActionBlock("answer", elements...)}
+	b.WriteString("]}")
+	blocks := []slack.Block{encodedBlock{Block: slack.NewActionBlock("answer"), json: b.Bytes()}}
 	if v.sharedBy != "" {
 		blocks = append(blocks, slack.NewContextBlock("shared", slack.NewTextBlockObject(slack.MarkdownType, "Shared by <@"+escape(v.sharedBy)+">", false, false)))
 	}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
@@ -213,6 +214,25 @@ func TestMrkdwn(t *testing.T) {
 	for _, tt := range tests {
 		if got := mrkdwn(tt.md); got != tt.want {
 			t.Errorf("mrkdwn(%q) = %q, want %q", tt.md, got, tt.want)
+		}
+	}
+}
+
+// TestAppendJSONString: strings are written as encoding/json writes them without HTML
+// escaping, so that what the bot sends does not depend on which of the two wrote it.
+func TestAppendJSONString(t *testing.T) {
+	cases := []string{"", "plain", `quote " and \ backslash`, "tab\tnew\nline\rcr", "\x00\x01\x1f", "<&>", "é ✓ 🙂",
+		"bad \xff utf-8", "line\u2028separator\u2029", "\u007f"}
+	for i := range 200 { // and every byte value, in pairs
+		cases = append(cases, string([]byte{byte(i), byte(255 - i)}))
+	}
+	for _, s := range cases {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		if got := string(appendJSONString(nil, s)); got != strings.TrimSuffix(want.String(), "\n") {
+			t.Errorf("%q: got %s, want %s", s, got, want.String())
 		}
 	}
 }

@@ -33,7 +33,7 @@ type engine struct {
 	// ids are the sections it holds.
 	ids map[string]bool
 	// byIntent lists its sections by the intents of their profiles, strongest first.
-	byIntent map[string][]string
+	byIntent [][]string // by intent number
 }
 
 // termKind says where a term is known from.

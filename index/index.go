@@ -37,6 +37,7 @@ var ErrUnchanged = errors.New("index: the knowledge did not change")
 // Index answers questions from a knowledge library. It is safe for concurrent use.
 type Index struct {
 	analyzer analysis.Analyzer
+	words    wordCache
 	lexicon  *lexicon
 
 	sections  map[string]knowledge.Section // by ID: every section that can be an answer
@@ -136,9 +137,9 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 	withChildren(ix.profiles, ix.children)
 	// Each engine offers its own sections: among 20,000 others, the article's would never
 	// be among the first candidates of an intent.
-	ix.library.byIntent = byIntent(ix.profiles, ix.library.ids)
+	ix.library.byIntent = byIntent(ix.profiles, ix.library.ids, len(ix.lexicon.intents))
 	if ix.article != ix.library {
-		ix.article.byIntent = byIntent(ix.profiles, ix.article.ids)
+		ix.article.byIntent = byIntent(ix.profiles, ix.article.ids, len(ix.lexicon.intents))
 	}
 	return ix, nil
 }
@@ -253,11 +254,44 @@ func (ix *Index) dropSelfSynonyms(rules []knowledge.Synonym) []knowledge.Synonym
 }
 
 // analyze returns the terms Bleve indexes for text: lower case, stemmed, stop words and
-// overlong words dropped.
+// overlong words dropped. The terms of a single word come from a cache: questions use the
+// same few thousand words again and again, and analysing one allocates. The caller must not
+// change what it returns.
 func (ix *Index) analyze(text string) []string {
+	if terms, ok := ix.words.get(text); ok {
+		return terms
+	}
 	var terms []string
 	for _, t := range ix.analyzer.Analyze([]byte(text)) {
 		terms = append(terms, string(t.Term))
 	}
+	if !strings.ContainsAny(text, " \t\n") {
+		ix.words.put(text, terms)
+	}
 	return terms
+}
+
+// A wordCache remembers the terms of words, up to wordCacheSize of them: then it starts
+// afresh, which costs a few analyses and bounds its memory whatever people type.
+type wordCache struct {
+	mu    sync.RWMutex
+	terms map[string][]string
+}
+
+const wordCacheSize = 50_000
+
+func (c *wordCache) get(w string) ([]string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	terms, ok := c.terms[w]
+	return terms, ok
+}
+
+func (c *wordCache) put(w string, terms []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.terms == nil || len(c.terms) >= wordCacheSize {
+		c.terms = make(map[string][]string)
+	}
+	c.terms[w] = terms
 }

@@ -12,7 +12,7 @@ import (
 // so that "what is an API in simple terms" finds the definition of an API whatever other
 // words it shares with other sections.
 type profile struct {
-	intents  map[string]float64 // unit length
+	intents  []float64 // by intent number, unit length
 	subjects [subjectCount]float64
 }
 
@@ -27,7 +27,7 @@ const (
 // come from its parent headings ("Complexity" under "Key Differences Between APIs And
 // Integrations" is about both).
 func (ix *Index) profileOf(s knowledge.Section) profile {
-	p := profile{intents: make(map[string]float64)}
+	p := profile{intents: make([]float64, len(ix.lexicon.intents))}
 	texts := append([]string{s.Title}, s.Questions...)
 	for i, t := range texts {
 		r := ix.read(t)
@@ -42,7 +42,9 @@ func (ix *Index) profileOf(s knowledge.Section) profile {
 			weight = 2
 		}
 		for intent, w := range r.intents {
-			p.intents[intent] += weight * w / total
+			if w > 0 {
+				p.intents[intent] += weight * w / total
+			}
 		}
 		addSubjects(&p.subjects, r.subjects, weight)
 	}
@@ -63,7 +65,7 @@ func addSubjects(to *[subjectCount]float64, named [subjectCount]float64, weight 
 	}
 }
 
-func normalize(v map[string]float64) {
+func normalize(v []float64) {
 	sum := 0.0
 	for _, x := range v {
 		sum += x * x
@@ -93,7 +95,7 @@ func normalizeSubjects(v *[subjectCount]float64) {
 
 // similarity scores how well a section's profile fits what a question asks (intents, unit
 // length) and names (subjects, unit length): each a cosine, weighted.
-func (p profile) similarity(intents map[string]float64, subjects [subjectCount]float64) float64 {
+func (p profile) similarity(intents []float64, subjects [subjectCount]float64) float64 {
 	var in, sub float64
 	for k, w := range intents {
 		in += w * p.intents[k]
@@ -111,10 +113,7 @@ func withChildren(profiles map[string]profile, children map[string][]string) {
 	const share = 0.5
 	for id, kids := range children {
 		p := profiles[id]
-		sum := make(map[string]float64, len(p.intents))
-		for k, w := range p.intents {
-			sum[k] = w
-		}
+		sum := slices.Clone(p.intents)
 		for _, kid := range kids {
 			for k, w := range profiles[kid].intents {
 				sum[k] += share * w / float64(len(kids))
@@ -129,8 +128,8 @@ func withChildren(profiles map[string]profile, children map[string][]string) {
 // byIntent lists, for each intent, the sections of ids whose profile has it, strongest
 // first: the candidates a question's intent brings in even when none of its words match
 // their text.
-func byIntent(profiles map[string]profile, ids map[string]bool) map[string][]string {
-	out := make(map[string][]string)
+func byIntent(profiles map[string]profile, ids map[string]bool, intents int) [][]string {
+	out := make([][]string, intents)
 	for id, p := range profiles {
 		if !ids[id] {
 			continue

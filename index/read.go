@@ -27,6 +27,7 @@ type entry struct {
 	stems  []string // their stems, for matching other forms of long words
 	kind   phraseKind
 	label  string   // intent, subject, or a concept's subject
+	intent int      // the intent's number in lexicon.intents
 	weight float64  // intents
 	adds   []string // phrases.txt: terms it stands for
 	rule   int      // phrases.txt: which rule, which counts once
@@ -54,6 +55,8 @@ type lexicon struct {
 	byStem map[string][]*entry // by the stem of the first word, when it is long enough
 	// vocabulary holds the single words of cues, for correcting their misspellings.
 	vocabulary *spelling
+	// intents are the names of the intents, in the order of the vectors that weigh them.
+	intents []string
 }
 
 // minStemLen is the length from which a word matches the other forms of a cue word:
@@ -93,8 +96,19 @@ func newLexicon(ix *Index, lib knowledge.Library) *lexicon {
 		knowledge.Intent: kindIntent, knowledge.Subject: kindSubject, knowledge.SmallTalk: kindSmallTalk,
 		knowledge.Concept: kindConcept, knowledge.Product: kindProduct,
 	}
+	number := make(map[string]int)
 	for _, c := range lib.Cues {
-		add(c.Phrase, entry{kind: kinds[c.Kind], label: c.Label, weight: c.Weight})
+		e := entry{kind: kinds[c.Kind], label: c.Label, weight: c.Weight}
+		if e.kind == kindIntent {
+			n, ok := number[c.Label]
+			if !ok {
+				n = len(lx.intents)
+				number[c.Label] = n
+				lx.intents = append(lx.intents, c.Label)
+			}
+			e.intent = n
+		}
+		add(c.Phrase, e)
 	}
 	for _, f := range lib.Fillers {
 		add(f, entry{kind: kindFiller})
@@ -191,7 +205,7 @@ func subjectIndex(label string) int {
 // which subject, its small talk, the things of the domain it names, and the words left to
 // search for.
 type reading struct {
-	intents  map[string]float64
+	intents  []float64 // by intent number: the weight of its cues
 	subjects [subjectCount]float64
 	// strongSubjects counts words that can only mean a subject ("api", "integration"), not
 	// those said of many things ("connect").
@@ -243,7 +257,7 @@ func (r *reading) onTopic() bool {
 // read takes a question apart: its phrases recognised, misspelt cue words mended, filler
 // words and stop words set aside.
 func (ix *Index) read(question string) reading {
-	r := reading{intents: make(map[string]float64)}
+	r := reading{intents: make([]float64, len(ix.lexicon.intents))}
 	if len(question) > 16*maxQuestionWords {
 		question = question[:16*maxQuestionWords]
 	}
@@ -278,7 +292,7 @@ func (ix *Index) read(question string) reading {
 					r.cued++
 				}
 			case kindIntent:
-				r.intents[e.label] += e.weight
+				r.intents[e.intent] += e.weight
 				r.fullIntent = r.fullIntent || e.weight >= 1
 				if consumed {
 					r.cued += min(e.weight, 1)

@@ -169,10 +169,9 @@ func (ix *Index) search(ctx context.Context, text string, n int, why *Explanatio
 // point to, and orders them all by how well their text matches and how well their profile
 // fits what the question asks and names.
 func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, why *Explanation) ([]Result, error) {
-	intents := make(map[string]float64, len(r.intents))
+	intents := slices.Clone(r.intents)
 	asked := 0.0
-	for k, v := range r.intents {
-		intents[k] = v
+	for _, v := range r.intents {
 		asked += v
 	}
 	normalize(intents)
@@ -231,9 +230,12 @@ func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, 
 			}
 		}
 	}
-	for intent := range intents {
+	for intent, w := range intents {
 		if about != nil {
 			break
+		}
+		if w == 0 {
+			continue
 		}
 		for i, id := range e.byIntent[intent] {
 			if i == candidates {
@@ -244,27 +246,24 @@ func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, 
 			}
 		}
 	}
-	out := make([]Result, 0, len(scores))
+	scored := make([]ResultScore, 0, len(scores))
 	for id, text := range scores {
-		profile := ix.profiles[id].similarity(intents, subjects)
-		score := text + profile
-		if why != nil && score > 0 {
-			why.Scores = append(why.Scores, ResultScore{ID: id, Text: text, Profile: profile})
-		}
-		if score > 0 {
-			out = append(out, ix.result(ix.sections[id], score))
+		if profile := ix.profiles[id].similarity(intents, subjects); text+profile > 0 {
+			scored = append(scored, ResultScore{ID: id, Text: text, Profile: profile})
 		}
 	}
-	slices.SortFunc(out, func(a, b Result) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(ix.order[a.ID], ix.order[b.ID]))
+	slices.SortFunc(scored, func(a, b ResultScore) int {
+		return cmp.Or(cmp.Compare(b.Text+b.Profile, a.Text+a.Profile), cmp.Compare(ix.order[a.ID], ix.order[b.ID]))
 	})
+	scored = scored[:min(len(scored), n)]
 	if why != nil {
-		slices.SortFunc(why.Scores, func(a, b ResultScore) int {
-			return cmp.Or(cmp.Compare(b.Text+b.Profile, a.Text+a.Profile), cmp.Compare(ix.order[a.ID], ix.order[b.ID]))
-		})
-		why.Scores = why.Scores[:min(len(why.Scores), n)]
+		why.Scores = scored
 	}
-	return out[:min(len(out), n)], nil
+	out := make([]Result, len(scored))
+	for i, s := range scored {
+		out[i] = ix.result(ix.sections[s.ID], s.Text+s.Profile)
+	}
+	return out, nil
 }
 
 // followWithChildren puts the sub-sections of a summary answer right after it: after "Key
@@ -530,7 +529,12 @@ func (p plan) query(w weights) query.Query {
 
 // explain fills in how a question was read against engine e.
 func (why *Explanation) explain(ix *Index, e *engine, r reading, p plan) {
-	why.Intents = r.intents
+	why.Intents = make(map[string]float64)
+	for i, w := range r.intents {
+		if w > 0 {
+			why.Intents[ix.lexicon.intents[i]] = w
+		}
+	}
 	why.Subjects = map[string]float64{"api": r.subjects[subjectAPI], "integration": r.subjects[subjectIntegration]}
 	for _, c := range r.concepts {
 		why.Concepts = append(why.Concepts, c.typed)

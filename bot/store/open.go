@@ -24,8 +24,11 @@ const (
 	// while the bot writes; a busy timeout so that a second process (apiorint gaps, another
 	// bot) waits for the lock instead of failing; and write transactions that take the
 	// lock when they begin, since a transaction that upgrades from read to write fails at
-	// once with SQLITE_BUSY, whatever the timeout.
-	sqliteParams = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+	// once with SQLITE_BUSY, whatever the timeout. synchronous(NORMAL): in WAL mode a commit
+	// survives the process being killed without waiting for the disk, which made recording
+	// cost a fifth of the bot's throughput under load; only a power cut can lose the last
+	// commits.
+	sqliteParams = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 
 	// connectTimeout bounds connecting to PostgreSQL when the URL does not say
 	// (connect_timeout): a server that does not answer must not hold up a start or a write
