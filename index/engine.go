@@ -34,6 +34,7 @@ type engine struct {
 	ids map[string]bool
 	// byIntent lists its sections by the intents of their profiles, strongest first.
 	byIntent [][]string // by intent number
+	hits     hitCache
 }
 
 // termKind says where a term is known from.

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apiorint/apiorint/knowledge"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -55,7 +56,11 @@ type Index struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	closed    atomic.Bool
 }
+
+// ErrClosed is what a search of a closed index returns.
+var ErrClosed = errors.New("index: closed")
 
 // The fields of a document, and the synonym source they share.
 const (
@@ -148,6 +153,7 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 // again does nothing.
 func (ix *Index) Close() error {
 	ix.closeOnce.Do(func() {
+		ix.closed.Store(true)
 		ix.closeErr = ix.library.close()
 		if ix.article != ix.library {
 			ix.closeErr = errors.Join(ix.closeErr, ix.article.close())

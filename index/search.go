@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apiorint/apiorint/knowledge"
 	"github.com/blevesearch/bleve/v2"
@@ -130,6 +132,9 @@ func (ix *Index) Explain(ctx context.Context, text string, n int) (Answer, Expla
 
 func (ix *Index) search(ctx context.Context, text string, n int, why *Explanation) (Answer, error) {
 	ans := Answer{Query: text, Match: MatchNone, Uncovered: []string{}, Results: []Result{}}
+	if ix.closed.Load() {
+		return ans, ErrClosed
+	}
 	if n <= 0 {
 		n = DefaultSize
 	}
@@ -203,31 +208,28 @@ func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, 
 	// it.
 	var about map[string]bool
 	if len(p.conceptTerms) > 0 {
-		q := plan{conceptTerms: p.conceptTerms}.query(defaultWeights)
-		res, err := e.bleve.SearchInContext(ctx, ix.request(e, q, max(n, candidates)))
+		hits, err := ix.textSearch(ctx, e, plan{conceptTerms: p.conceptTerms}, max(n, candidates))
 		if err != nil {
-			return nil, fmt.Errorf("index: search: %w", err)
+			return nil, err
 		}
-		about = make(map[string]bool, len(res.Hits))
-		for _, hit := range res.Hits {
-			about[hit.ID] = true
+		about = make(map[string]bool, len(hits))
+		for _, h := range hits {
+			about[h.id] = true
 		}
 		textWeight = 1
 	}
 	scores := make(map[string]float64)
-	if q := p.query(defaultWeights); q != nil {
-		res, err := e.bleve.SearchInContext(ctx, ix.request(e, q, max(n, candidates)))
-		if err != nil {
-			return nil, fmt.Errorf("index: search: %w", err)
-		}
-		top := 0.0
-		for _, hit := range res.Hits {
-			top = max(top, hit.Score)
-		}
-		for _, hit := range res.Hits {
-			if _, ok := ix.sections[hit.ID]; ok && top > 0 && (about == nil || about[hit.ID]) {
-				scores[hit.ID] = textWeight * hit.Score / top
-			}
+	hits, err := ix.textSearch(ctx, e, p, max(n, candidates))
+	if err != nil {
+		return nil, err
+	}
+	top := 0.0
+	for _, h := range hits {
+		top = max(top, h.score)
+	}
+	for _, h := range hits {
+		if _, ok := ix.sections[h.id]; ok && top > 0 && (about == nil || about[h.id]) {
+			scores[h.id] = textWeight * h.score / top
 		}
 	}
 	for intent, w := range intents {
@@ -487,6 +489,75 @@ func (ix *Index) plan(e *engine, r reading) plan {
 // topic, nor against it.
 func isNumber(w string) bool {
 	return strings.Trim(w, "0123456789") == ""
+}
+
+// A hit is a section the text search found, with its score.
+type hit struct {
+	id    string
+	score float64
+}
+
+// textSearch returns the best size sections of e by the words of p, as Bleve scores them.
+// The same words give the same hits, and many questions share their words ("what is an
+// api?", "so what's an API"): the hits of the last plans searched are kept.
+func (ix *Index) textSearch(ctx context.Context, e *engine, p plan, size int) ([]hit, error) {
+	key := p.key(size)
+	if hits, ok := e.hits.get(key); ok {
+		return hits, nil
+	}
+	q := p.query(defaultWeights)
+	if q == nil {
+		return nil, nil
+	}
+	res, err := e.bleve.SearchInContext(ctx, ix.request(e, q, size))
+	if err != nil {
+		return nil, fmt.Errorf("index: search: %w", err)
+	}
+	hits := make([]hit, len(res.Hits))
+	for i, h := range res.Hits {
+		hits[i] = hit{h.ID, h.Score}
+	}
+	e.hits.put(key, hits)
+	return hits, nil
+}
+
+// key identifies the text search of a plan: what its query is made of.
+func (p plan) key(size int) string {
+	var b strings.Builder
+	for _, part := range [][]string{p.exact, p.conceptTerms, p.subjectTerms, p.synonyms, p.phrased, p.guesses} {
+		for _, t := range part {
+			b.WriteString(t)
+			b.WriteByte(' ')
+		}
+		b.WriteByte('|')
+	}
+	b.WriteString(strconv.Itoa(size))
+	return b.String()
+}
+
+// A hitCache keeps the hits of up to hitCacheSize plans; then it starts afresh. An engine
+// never changes once built, so what it keeps stays true.
+type hitCache struct {
+	mu   sync.RWMutex
+	hits map[string][]hit
+}
+
+const hitCacheSize = 20_000
+
+func (c *hitCache) get(key string) ([]hit, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	h, ok := c.hits[key]
+	return h, ok
+}
+
+func (c *hitCache) put(key string, hits []hit) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hits == nil || len(c.hits) >= hitCacheSize {
+		c.hits = make(map[string][]hit)
+	}
+	c.hits[key] = hits
 }
 
 // request is the Bleve search for q on e, scored with e's own BM25 statistics.
