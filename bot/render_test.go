@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/apiorint/apiorint/index"
@@ -234,5 +235,26 @@ func TestAppendJSONString(t *testing.T) {
 		if got := string(appendJSONString(nil, s)); got != strings.TrimSuffix(want.String(), "\n") {
 			t.Errorf("%q: got %s, want %s", s, got, want.String())
 		}
+	}
+}
+
+// TestRenderHugeSections: a section of one 10 MB line of words, or of one 10 MB "word", is
+// rendered within Slack's limits in a bounded time: splitting looks ahead at most a block's
+// worth of text at each cut (it once recounted the rest of the text at every cut, and took
+// seconds).
+func TestRenderHugeSections(t *testing.T) {
+	for name, text := range map[string]string{
+		"a line of words": strings.Repeat("integration melds systems ", 10<<20/26),
+		"one word":        strings.Repeat("x", 10<<20),
+	} {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			msg := newRenderer().answer(index.Answer{Query: "q", Match: index.MatchAnswer,
+				Results: []index.Result{{ID: "huge", Title: "Huge", Text: text, Source: "huge.md", Path: []string{"Huge"}}}}, "a", nil, view{share: true})
+			if took := time.Since(start); took > renderBound {
+				t.Errorf("rendered in %v, want under %v", took, renderBound)
+			}
+			checkLimits(t, msg)
+		})
 	}
 }
