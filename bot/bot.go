@@ -176,7 +176,7 @@ func New(cfg Config, s Searcher, opts Options) *Bot {
 		seen:      newSeenSet(seenCapacity),
 		redis:     opts.Redis,
 		slots:     make(chan struct{}, opts.MaxConcurrent),
-		render:    newRenderer(),
+		render:    newRenderer(newRefSigner(cfg.BotToken)),
 		replies:   newReplyQueue(opts.Workers, opts.QueueSize, replyTimeout, opts.Logger, m),
 		records:   opts.Recorder,
 		reports:   opts.Reports,

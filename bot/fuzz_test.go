@@ -35,7 +35,7 @@ func FuzzSlackRequest(f *testing.F) {
 // characters a section, 50 blocks) and lets no markup through.
 func FuzzRender(f *testing.F) {
 	topics := indextest.Article(f).Topics()
-	rn := newRenderer()
+	rn := newRenderer(newRefSigner("xoxb-test"))
 	f.Add("Title", "Some **Markdown** with <!channel> and a [link](https://example.com).", "id", "what is an api?")
 	f.Fuzz(func(t *testing.T, title, text, id, question string) {
 		if title == "" || text == "" {

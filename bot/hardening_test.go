@@ -16,6 +16,7 @@ import (
 
 	"github.com/apiorint/apiorint/bot"
 	"github.com/apiorint/apiorint/bot/fakeslack"
+	"github.com/apiorint/apiorint/index"
 )
 
 // TestSSLCheck: Slack checks a slash command URL's certificate with ssl_check=1, unsigned;
@@ -178,19 +179,72 @@ func TestResponseURLsOnlyToSlack(t *testing.T) {
 	}
 }
 
+// forgetful is the article without one section, as after a reload that removed it.
+type forgetful struct {
+	*index.Index
+	gone string
+}
+
+func (f forgetful) Section(id string) (index.Result, bool) {
+	if id == f.gone {
+		return index.Result{}, false
+	}
+	return f.Index.Section(id)
+}
+
 // TestGoneSection: a button whose section left the knowledge posts a valid message: text and
 // blocks, never "blocks": null.
 func TestGoneSection(t *testing.T) {
-	h := start(t, httpMode, nil, bot.Options{})
-	h.interact(blockAction("no/such/section", h.slack.ResponseURL("gone")))
-	h.interact(click("U1", "share", `{"a":"x","s":"no/such/section"}`, h.slack.ResponseURL("gone-share")))
+	const scalability = "key-differences-between-apis-and-integrations/scalability-and-flexibility"
+	h := start(t, httpMode, forgetful{article(t), scalability}, bot.Options{})
+	_, res := h.command("which one scales better?")
+	h.interact(blockAction(scalability, h.slack.ResponseURL("gone")))
+	h.interact(click("U1", "share", button(t, res["blocks"], "share"), h.slack.ResponseURL("gone-share")))
 	posts := h.finish()
 	if len(posts) != 2 {
 		t.Fatalf("%d posts", len(posts))
 	}
 	for _, p := range posts {
-		if !strings.Contains(p.Text, "no longer in the knowledge base") || len(p.Blocks) == 0 || string(p.Blocks) == "null" {
+		if !strings.Contains(p.Text, "no longer in the knowledge base") || len(p.Blocks) == 0 || string(p.Blocks) == "null" || p.ResponseType != "ephemeral" {
 			t.Errorf("posted %+v %s", p, p.Blocks)
+		}
+	}
+}
+
+// TestForgedButtonValues: a client can send any value with a click. One the bot did not
+// sign is refused (counted, and the clicker told): it never posts to the channel, nor counts
+// as a vote. Showing a section needs no signature: it shows only what the knowledge holds,
+// to the person who clicked.
+func TestForgedButtonValues(t *testing.T) {
+	var opts bot.Options
+	flush := records(t, &opts)
+	h := start(t, httpMode, nil, opts)
+	_, res := h.command("rest vs soap?")
+	share := button(t, res["blocks"], "share")
+	forged := strings.Replace(share, `"u":["rest","soap"]`, `"u":["<!channel> log in again at <https://evil.example|slack.com>"]`, 1)
+	if forged == share {
+		t.Fatalf("no uncovered words to change in %s", share)
+	}
+	h.interact(click("U1", "share", forged, h.slack.ResponseURL("forged-share")))
+	h.interact(click("U1", "feedback_down", `{"a":"made-up","s":"understanding-apis/what-is-an-api","q":"spam","o":"answer"}`, h.slack.ResponseURL("forged-vote")))
+	h.interact(blockAction("understanding-apis/what-is-an-api", h.slack.ResponseURL("bare"))) // an older answer's button
+	h.waitMetric(`apiorint_http_refused_total{reason="button_value"} 2`, 5*time.Second)
+	posts := h.finish()
+	for _, p := range posts {
+		if p.ResponseType == "in_channel" || strings.Contains(string(p.Blocks)+p.Text, "evil.example") {
+			t.Errorf("a forged value was posted: %+v", p)
+		}
+	}
+	if len(posts) != 3 {
+		t.Errorf("%d replies, want 3 (two refusals, one section)", len(posts))
+	}
+	st, err := flush().Stats(context.Background(), time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range st.Sections {
+		if sec.Down > 0 {
+			t.Errorf("a forged vote counted: %+v", sec)
 		}
 	}
 }

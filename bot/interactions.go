@@ -34,11 +34,27 @@ func (b *Bot) interaction(cb slack.InteractionCallback) {
 	b.metrics.events.WithLabelValues("interaction", "ignored").Inc()
 }
 
-// action handles one button of a click, and reports whether it was one of the bot's.
+// action handles one button of a click, and reports whether it was one of the bot's. A
+// vote or a Share must carry a value the bot signed; showing a section to the person who
+// clicked needs none (an older answer's button carries a bare section ID).
 func (b *Bot) action(cb slack.InteractionCallback, action *slack.BlockAction) bool {
 	user, responseURL := cb.User.ID, cb.ResponseURL
-	r := parseRef(action.Value)
-	switch id := action.ActionID; {
+	r, signed := b.render.refs.decode(action.Value)
+	id := action.ActionID
+	if !signed && (id == actionFeedbackUp || id == actionFeedbackDown || id == actionShare) {
+		b.metrics.refused.WithLabelValues("button_value").Inc()
+		b.log.Warn("a click sent back a button value the bot did not sign", "action", id, "user", user)
+		if responseURL != "" {
+			b.queue("stale_button", id, func(ctx context.Context) error {
+				return b.respond(ctx, responseURL, textMessage("That button belongs to an answer I can no longer vouch for. Ask again to get a fresh one."))
+			})
+		}
+		return true
+	}
+	if !signed {
+		r = ref{Section: r.Section} // only the section: nothing else it says can be believed
+	}
+	switch {
 	case strings.HasPrefix(id, actionShow) && r.Section != "" && responseURL != "":
 		q := question{surface: store.SurfaceButton, team: cb.Team.ID, channel: cb.Channel.ID, user: user, text: r.Question}
 		b.queue("block_actions", r.Section, func(ctx context.Context) error {

@@ -2,6 +2,9 @@ package bot
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -65,6 +68,7 @@ func (m message) ephemeralJSON() []byte {
 // Slack where they must be. Strings, most of what it writes, skip encoding/json.
 func writeJSON(b *bytes.Buffer, v any) {
 	if str, ok := v.(string); ok {
+		b.Grow(len(str) + len(str)/8 + 2) // room for the quotes and a few escapes
 		b.Write(appendJSONString(b.AvailableBuffer(), str))
 		return
 	}
@@ -145,7 +149,6 @@ const (
 	actionShow         = "show_section" // a related section, "show_section_N"
 	actionFeedbackUp   = "feedback_up"
 	actionFeedbackDown = "feedback_down"
-	actionFeedback     = "feedback" // Slack's feedback_buttons element, if an answer ever carries one
 	actionShare        = "share"
 	actionHomeTopic    = "home_topic" // a topic in App Home, "home_topic_N"
 )
@@ -161,26 +164,71 @@ type ref struct {
 	// answer does not cover.
 	Related   []string `json:"r,omitempty"`
 	Uncovered []string `json:"u,omitempty"`
+	// MAC proves the bot wrote the rest: a client sends button values back, and could send
+	// anything (see refSigner).
+	MAC string `json:"h,omitempty"`
 }
 
 // maxRefQuestion bounds the question a button carries: a button's value holds 2,000
 // characters.
 const maxRefQuestion = 150
 
-// encode returns the ref as a button value, within Slack's limit: written by hand, as
-// encoding/json would write it, because every answer carries several.
-func (r ref) encode() string {
-	r.Question = truncate(r.Question, maxRefQuestion)
-	raw := r.appendJSON(nil)
-	for len(raw) > maxButtonValue && len(r.Related)+len(r.Uncovered) > 0 {
+// A refSigner signs the refs the bot puts in buttons and checks those clicks send back: a
+// client can send any value with a click, and a forged one must not post text of its
+// choosing to a channel (Share) or pile votes onto a section. The key comes from the bot
+// token, which every replica of the bot has, so any of them can check a ref any other wrote.
+type refSigner struct{ key []byte }
+
+// refMACSize is how much of the HMAC a ref carries: 128 bits.
+const refMACSize = 16
+
+func newRefSigner(botToken string) refSigner {
+	mac := hmac.New(sha256.New, []byte(botToken))
+	mac.Write([]byte("apiorint button values"))
+	return refSigner{key: mac.Sum(nil)}
+}
+
+func (s refSigner) mac(unsigned []byte) string {
+	m := hmac.New(sha256.New, s.key)
+	m.Write(unsigned)
+	return hex.EncodeToString(m.Sum(nil)[:refMACSize])
+}
+
+// encode returns the ref as a signed button value, within Slack's limit: written by hand,
+// as encoding/json would write it, because every answer carries several.
+func (s refSigner) encode(r ref) string {
+	r.Question = strings.ToValidUTF8(truncate(r.Question, maxRefQuestion), "\uFFFD") // decoded as written
+	size := 96 + len(r.Answer) + len(r.Section) + 2*len(r.Question) + len(r.Outcome)
+	for _, x := range r.Related {
+		size += len(x) + 3
+	}
+	for _, x := range r.Uncovered {
+		size += len(x) + 3
+	}
+	r.MAC = ""
+	raw := r.appendJSON(make([]byte, 0, size))
+	for len(raw)+2*refMACSize+8 > maxButtonValue && len(r.Related)+len(r.Uncovered) > 0 {
 		r.Related, r.Uncovered = r.Related[:max(0, len(r.Related)-1)], r.Uncovered[:max(0, len(r.Uncovered)-1)]
 		raw = r.appendJSON(raw[:0])
 	}
-	if len(raw) > maxButtonValue {
+	if len(raw)+2*refMACSize+8 > maxButtonValue {
 		r.Question = ""
 		raw = r.appendJSON(raw[:0])
 	}
-	return string(raw)
+	r.MAC = s.mac(raw)
+	return string(r.appendJSON(raw[:0]))
+}
+
+// decode reads a button's value, and reports whether the bot signed it: a ref, or (from
+// answers rendered before refs) a bare section ID, which is not signed.
+func (s refSigner) decode(value string) (ref, bool) {
+	var r ref
+	if json.Unmarshal([]byte(value), &r) != nil {
+		return ref{Section: value}, false
+	}
+	mac := r.MAC
+	r.MAC = ""
+	return r, mac != "" && hmac.Equal([]byte(mac), []byte(s.mac(r.appendJSON(nil))))
 }
 
 func (r ref) appendJSON(b []byte) []byte {
@@ -215,17 +263,8 @@ func (r ref) appendJSON(b []byte) []byte {
 	field("o", r.Outcome)
 	list("r", r.Related)
 	list("u", r.Uncovered)
+	field("h", r.MAC)
 	return append(b, '}')
-}
-
-// parseRef reads a button's value: a ref, or (from answers rendered before refs) a bare
-// section ID.
-func parseRef(value string) ref {
-	var r ref
-	if json.Unmarshal([]byte(value), &r) != nil {
-		return ref{Section: value}
-	}
-	return r
 }
 
 // maxAfterSection is how many blocks may follow a section's own: the closest line above it,
@@ -243,6 +282,7 @@ type view struct {
 // blocks of the sections it rendered last; what is searched, and which sections answer, is
 // worked out anew for every question.
 type renderer struct {
+	refs    refSigner
 	related slack.Block // "Related:", above the buttons
 	// The feedback and share buttons, encoded up to their values.
 	upButton, downButton, shareButton []byte
@@ -262,8 +302,9 @@ type renderedSection struct {
 // renderCacheSize bounds the sections kept: a few hundred are asked about most.
 const renderCacheSize = 512
 
-func newRenderer() *renderer {
+func newRenderer(refs refSigner) *renderer {
 	return &renderer{
+		refs:        refs,
 		related:     encoded(slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "Related:", false, false))),
 		upButton:    buttonUpToValue(actionFeedbackUp, "👍 Helpful", true),
 		downButton:  buttonUpToValue(actionFeedbackDown, "👎 Not helpful", true),
@@ -301,6 +342,7 @@ func (rn *renderer) answer(ans index.Answer, id string, topics []index.Topic, v 
 	// The related buttons are encoded by hand from pieces kept with each section: they are
 	// in every answer, and encoding/json would cost as much as the search.
 	var buttons bytes.Buffer
+	buttons.Grow(len(ans.Results) * (320 + 2*min(len(ans.Query), 4*maxRefQuestion)))
 	var related []string
 	for _, r := range ans.Results[1:] {
 		if len(r.ID) > maxButtonValue/2 {
@@ -311,7 +353,7 @@ func (rn *renderer) answer(ans index.Answer, id string, topics []index.Topic, v 
 			buttons.WriteByte(',')
 		}
 		fmt.Fprintf(&buttons, `{"type":"button","text":%s,"action_id":"%s_%d","value":`, rs.buttonText, actionShow, len(related))
-		writeJSON(&buttons, ref{Answer: id, Section: r.ID, Question: ans.Query}.encode())
+		writeJSON(&buttons, rn.refs.encode(ref{Answer: id, Section: r.ID, Question: ans.Query}))
 		buttons.WriteByte('}')
 		related = append(related, r.ID)
 	}
@@ -332,8 +374,9 @@ func (rn *renderer) answer(ans index.Answer, id string, topics []index.Topic, v 
 // and for a shared copy the line saying who shared it. The buttons are written from pieces
 // encoded once: only their values change from one answer to the next.
 func (rn *renderer) answerActions(r ref, related, uncovered []string, v view) []slack.Block {
-	value := r.encode()
+	value := rn.refs.encode(r)
 	var b bytes.Buffer
+	b.Grow(3*(len(value)+len(value)/4) + len(rn.upButton) + len(rn.downButton) + len(rn.shareButton) + 256)
 	b.WriteString(`{"type":"actions","block_id":"answer","elements":[`)
 	b.Write(rn.upButton)
 	writeJSON(&b, value)
@@ -346,7 +389,7 @@ func (rn *renderer) answerActions(r ref, related, uncovered []string, v view) []
 		s.Related, s.Uncovered = related, uncovered
 		b.WriteByte(',')
 		b.Write(rn.shareButton)
-		writeJSON(&b, s.encode())
+		writeJSON(&b, rn.refs.encode(s))
 		b.WriteByte('}')
 	}
 	b.WriteString("]}")
@@ -369,9 +412,13 @@ func closestBlock(uncovered []string) slack.Block {
 	return encoded(slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(text, maxSectionText), false, false), nil, nil))
 }
 
-// plainClosest is closestBlock's notification text.
+// plainClosest is closestBlock's notification text, escaped as all of it is.
 func plainClosest(uncovered []string) string {
-	return "I have nothing on " + joinOr(uncovered[:min(len(uncovered), 5)]) + "."
+	names := make([]string, 0, len(uncovered))
+	for _, u := range uncovered[:min(len(uncovered), 5)] {
+		names = append(names, escape(u))
+	}
+	return "I have nothing on " + joinOr(names) + "."
 }
 
 // joinOr joins words as a sentence does: "a", "a or b", "a, b or c".
@@ -591,14 +638,4 @@ func byteOffset(s string, n int) int {
 		n--
 	}
 	return len(s)
-}
-
-// runeCount counts the characters of s, at most max+1 of them.
-func runeCount(s string, max int) int {
-	n := 0
-	for i := 0; i < len(s) && n <= max; n++ {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-	}
-	return n
 }

@@ -52,7 +52,7 @@ func TestRenderGolden(t *testing.T) {
 	long := index.Result{ID: "guide/long", Title: "A Long Section With <Angle> & Ampersand", Source: "guide.md", Path: []string{"Guide", "A Long Section With <Angle> & Ampersand"},
 		Text: strings.Repeat("A paragraph about **integrations**, with `code`, a [link](https://example.com/a|b) and <!channel>.\n\n", 80) +
 			"```\nfunc main() { fmt.Println(\"<@U1>\") }\n```\n\n- one\n- two\n\n1. first\n2. second\n"}
-	rn := newRenderer()
+	rn := newRenderer(newRefSigner("xoxb-test"))
 	tests := map[string]message{
 		"answer":      rn.answer(answer("which one scales better?", index.MatchAnswer, nil, scalability, performance, complexity), "a1", topics, view{share: true}),
 		"comparison":  rn.answer(answer("api vs integration", index.MatchAnswer, nil, differences, functional, complexity, scalability), "a2", topics, view{}),
@@ -249,12 +249,35 @@ func TestRenderHugeSections(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
-			msg := newRenderer().answer(index.Answer{Query: "q", Match: index.MatchAnswer,
+			msg := newRenderer(newRefSigner("xoxb-test")).answer(index.Answer{Query: "q", Match: index.MatchAnswer,
 				Results: []index.Result{{ID: "huge", Title: "Huge", Text: text, Source: "huge.md", Path: []string{"Huge"}}}}, "a", nil, view{share: true})
 			if took := time.Since(start); took > renderBound {
 				t.Errorf("rendered in %v, want under %v", took, renderBound)
 			}
 			checkLimits(t, msg)
 		})
+	}
+}
+
+// TestRefsSigned: a button value the bot wrote reads back as signed; one changed in any way,
+// or written by someone else, does not.
+func TestRefsSigned(t *testing.T) {
+	s := newRefSigner("xoxb-one")
+	r := ref{Answer: "a1", Section: "s", Question: "what's a <@U1> \xff api?", Outcome: "closest", Related: []string{"x", "y"}, Uncovered: []string{"rest"}}
+	value := s.encode(r)
+	got, ok := s.decode(value)
+	if !ok || got.Section != "s" || got.Outcome != "closest" || len(got.Uncovered) != 1 {
+		t.Fatalf("decode(%s) = %+v, %v", value, got, ok)
+	}
+	forged := strings.Replace(value, `"u":["rest"]`, `"u":["<!channel>"]`, 1)
+	for name, v := range map[string]string{
+		"changed":               forged,
+		"signed by another bot": newRefSigner("xoxb-two").encode(r),
+		"unsigned":              `{"a":"a1","s":"s"}`,
+		"a bare section ID":     "s",
+	} {
+		if _, ok := s.decode(v); ok {
+			t.Errorf("%s: %s reads as signed", name, v)
+		}
 	}
 }
