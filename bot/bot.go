@@ -88,22 +88,24 @@ type limiter interface {
 // shortcuts, button clicks and App Home, over Socket Mode or HTTP. Both transports feed the
 // same methods, so the behaviour does not depend on which one carried a request.
 type Bot struct {
-	cfg       Config
-	search    Searcher
-	api       *slack.Client
-	http      *http.Client
-	log       *slog.Logger
-	metrics   *metrics
-	verify    verifier
-	seen      *seenSet
-	redis     *redisstate.Client
-	rate      limiter
-	slots     chan struct{} // one per verified Slack request being handled over HTTP
-	render    *renderer
-	replies   *replyQueue
-	records   Recorder
-	reports   Reports
-	knowledge interface {
+	cfg     Config
+	search  Searcher
+	api     *slack.Client
+	http    *http.Client
+	log     *slog.Logger
+	metrics *metrics
+	verify  verifier
+	seen    *seenSet
+	redis   *redisstate.Client
+	rate    limiter
+	slots   chan struct{} // one per verified Slack request being handled over HTTP
+	// largeBodies bounds the large request bodies read, before they are verified.
+	largeBodies *byteBudget
+	render      *renderer
+	replies     *replyQueue
+	records     Recorder
+	reports     Reports
+	knowledge   interface {
 		Size() int
 		Hash() string
 	}
@@ -166,23 +168,24 @@ func New(cfg Config, s Searcher, opts Options) *Bot {
 	}
 	m := newMetrics()
 	b := &Bot{
-		cfg:       cfg,
-		search:    s,
-		api:       slack.New(cfg.BotToken, apiOpts...),
-		http:      opts.HTTPClient,
-		log:       opts.Logger,
-		metrics:   m,
-		verify:    newVerifier(cfg.SigningSecret, opts.Now),
-		seen:      newSeenSet(seenCapacity),
-		redis:     opts.Redis,
-		slots:     make(chan struct{}, opts.MaxConcurrent),
-		render:    newRenderer(newRefSigner(cfg.BotToken)),
-		replies:   newReplyQueue(opts.Workers, opts.QueueSize, replyTimeout, opts.Logger, m),
-		records:   opts.Recorder,
-		reports:   opts.Reports,
-		knowledge: opts.Knowledge,
-		wait:      opts.ShutdownWait,
-		responses: newResponseHosts(cfg.APIURL),
+		cfg:         cfg,
+		search:      s,
+		api:         slack.New(cfg.BotToken, apiOpts...),
+		http:        opts.HTTPClient,
+		log:         opts.Logger,
+		metrics:     m,
+		verify:      newVerifier(cfg.SigningSecret, opts.Now),
+		seen:        newSeenSet(seenCapacity),
+		redis:       opts.Redis,
+		slots:       make(chan struct{}, opts.MaxConcurrent),
+		largeBodies: newByteBudget(largeBudget),
+		render:      newRenderer(newRefSigner(cfg.BotToken)),
+		replies:     newReplyQueue(opts.Workers, opts.QueueSize, replyTimeout, opts.Logger, m),
+		records:     opts.Recorder,
+		reports:     opts.Reports,
+		knowledge:   opts.Knowledge,
+		wait:        opts.ShutdownWait,
+		responses:   newResponseHosts(cfg.APIURL),
 	}
 	b.rate = redisstate.NewLocalLimiter(opts.PostRate, opts.PostBurst)
 	if opts.Redis != nil {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -330,5 +331,37 @@ func TestHealthSaysWhichKnowledge(t *testing.T) {
 	json.NewDecoder(res.Body).Decode(&health)
 	if health["sections"] != float64(ix.Size()) || health["knowledge"] != ix.Hash() || ix.Hash() == "" {
 		t.Errorf("health %v, want sections %d and knowledge %q", health, ix.Size(), ix.Hash())
+	}
+}
+
+// TestUnsignedBodiesNotKept: unsigned requests are refused having kept a few kilobytes of
+// their bodies at most, and bodies said to be too large none: a sender of many cannot make
+// the bot hold memory. (Each body was once read whole, up to 1 MiB, before the refusal.)
+func TestUnsignedBodiesNotKept(t *testing.T) {
+	h := start(t, httpMode, nil, bot.Options{})
+	big := []byte("text=" + strings.Repeat("x", 1<<20-100))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if code, _, _ := h.post("/slack/commands", "application/x-www-form-urlencoded", big, false); code != http.StatusUnauthorized {
+				t.Errorf("unsigned: %d, want 401", code)
+			}
+		})
+		wg.Go(func() {
+			code, _, _ := h.post("/slack/events", "application/json", append(big, big...), true)
+			if code != http.StatusRequestEntityTooLarge {
+				t.Errorf("too large: %d, want 413", code)
+			}
+		})
+	}
+	wg.Wait()
+	runtime.ReadMemStats(&after)
+	// The test's own requests (100 MiB of them) are not the bot's: count only what the
+	// server side allocated, roughly, by what is left after the test's share.
+	grew := int64(after.TotalAlloc-before.TotalAlloc) - 150<<20
+	if grew > 40<<20 {
+		t.Errorf("%d MiB allocated beyond the requests themselves", grew>>20)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apiorint/apiorint/bot/store"
@@ -24,31 +25,70 @@ const (
 	// bodyWait bounds the reading of a request's body: Slack sends a few kilobytes at once,
 	// and a sender that trickles holds its own connection, nothing else, until then.
 	bodyWait = 3 * time.Second
+	// maxSSLCheck is the most an unsigned body is read: an ssl_check is some fifty bytes.
+	maxSSLCheck = 4 << 10
+	// smallBody is the size up to which a body is read without counting against the budget
+	// of large ones (largeBodies): Slack's payloads are a few kilobytes.
+	smallBody = 64 << 10
+	// largeBudget is how many bytes of large bodies may be read at once: some 16 at the
+	// largest size allowed.
+	largeBudget = 16 * maxBody
 )
 
 // slackRequest verifies a request from Slack and hands its body to next. A request without a
 // valid timestamp and signature gets 401 and causes nothing; one whose body is over maxBody
 // gets 413; a form with ssl_check=1 (Slack checking the certificate) gets 200 and nothing
 // else, signed or not. Nothing scarce is held before a request is verified: its body is
-// read under a deadline of its own, and only a verified request takes one of the slots that
-// bound the work done at once.
+// read under a deadline of its own, an unsigned one (only ever an ssl_check) no further than
+// a few kilobytes, a large one only within a budget shared by all, and only a verified
+// request takes one of the slots that bound the work done at once.
 func (b *Bot) slackRequest(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		unsigned := b.verify.checkHeaders(r.Header)
 		form := isForm(r)
-		if unsigned != nil && !form {
+		switch {
+		case unsigned != nil && !form:
 			b.refuse(w, r, unsigned) // not even read: only a form may be an unsigned ssl_check
 			return
+		case r.ContentLength > maxBody:
+			// Said to be too large: refused without keeping any of it (read, up to the limit,
+			// only so that the sender can read the answer).
+			discard(w, r)
+			b.tooLarge(w)
+			return
+		}
+		limit := int64(maxBody)
+		if unsigned != nil {
+			limit = maxSSLCheck
+		}
+		if limit > smallBody {
+			// A large body, which Slack never sends, waits for room in the budget of large
+			// bodies: a sender of many cannot make the bot hold gigabytes.
+			size := limit
+			if r.ContentLength >= 0 {
+				size = r.ContentLength
+			}
+			if size > smallBody {
+				if !b.largeBodies.acquire(r.Context(), size) {
+					b.metrics.refused.WithLabelValues("busy").Inc()
+					http.Error(w, "busy, try again", http.StatusServiceUnavailable)
+					return
+				}
+				defer b.largeBodies.release(size)
+				limit = size
+			}
 		}
 		rc := http.NewResponseController(w)
 		rc.SetReadDeadline(time.Now().Add(bodyWait))
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		rc.SetReadDeadline(time.Time{})
 		if err != nil {
 			switch {
+			case errors.As(err, new(*http.MaxBytesError)) && unsigned != nil:
+				discard(w, r)
+				b.refuse(w, r, unsigned) // more than an ssl_check ever holds
 			case errors.As(err, new(*http.MaxBytesError)):
-				b.metrics.refused.WithLabelValues("too_large").Inc()
-				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+				b.tooLarge(w)
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				b.metrics.refused.WithLabelValues("slow_body").Inc()
 				http.Error(w, "request body too slow", http.StatusRequestTimeout)
@@ -78,6 +118,60 @@ func (b *Bot) slackRequest(next func(w http.ResponseWriter, r *http.Request, bod
 		defer func() { <-b.slots }()
 		next(w, r, body)
 	})
+}
+
+// discard reads what is left of a request's body, up to maxBody and under bodyWait, keeping
+// none of it.
+func discard(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(bodyWait))
+	io.Copy(io.Discard, io.LimitReader(r.Body, maxBody))
+	rc.SetReadDeadline(time.Time{})
+}
+
+func (b *Bot) tooLarge(w http.ResponseWriter) {
+	b.metrics.refused.WithLabelValues("too_large").Inc()
+	http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+}
+
+// A byteBudget bounds the bytes of the large bodies being read at once.
+type byteBudget struct {
+	mu    sync.Mutex
+	free  int64
+	freed chan struct{} // closed and replaced when bytes are released
+}
+
+func newByteBudget(size int64) *byteBudget {
+	return &byteBudget{free: size, freed: make(chan struct{})}
+}
+
+// acquire takes n bytes of the budget, waiting at most busyWait for them.
+func (bb *byteBudget) acquire(ctx context.Context, n int64) bool {
+	wait, cancel := context.WithTimeout(ctx, busyWait)
+	defer cancel()
+	for {
+		bb.mu.Lock()
+		if bb.free >= n {
+			bb.free -= n
+			bb.mu.Unlock()
+			return true
+		}
+		freed := bb.freed
+		bb.mu.Unlock()
+		select {
+		case <-freed:
+		case <-wait.Done():
+			return false
+		}
+	}
+}
+
+func (bb *byteBudget) release(n int64) {
+	bb.mu.Lock()
+	defer bb.mu.Unlock()
+	bb.free += n
+	close(bb.freed)
+	bb.freed = make(chan struct{})
 }
 
 func isForm(r *http.Request) bool {
