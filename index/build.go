@@ -408,6 +408,8 @@ func replace(ctx context.Context, path string, m mapping.IndexMapping, docs map[
 		}
 	}
 	if err := os.Rename(filepath.Join(tmp, "index"), path); err != nil {
+		// Put back what was there, rather than delete it with the temporary directory.
+		os.Rename(filepath.Join(tmp, "old"), path)
 		return nil, st, fmt.Errorf("index: replace %s: %w", path, err)
 	}
 	idx, st, err := reopen(path, hash)

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -87,6 +88,10 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Path != "" {
+		// "/data/index/" is /data/index: its parent is where it is built and renamed from.
+		opts.Path = filepath.Clean(opts.Path)
 	}
 	ix := &Index{
 		sections:  make(map[string]knowledge.Section, len(lib.Sections)),

@@ -62,7 +62,12 @@ func (l *Live) Search(ctx context.Context, text string, n int) (Answer, error) {
 			defer g.mu.RUnlock()
 			return g.ix.Search(ctx, text, n)
 		}
-		g.mu.RUnlock() // replaced and closed meanwhile: ask its successor
+		g.mu.RUnlock()
+		if l.current.Load() == g {
+			// Closed and not replaced: Live itself was closed.
+			return Answer{Query: text, Match: MatchNone, Uncovered: []string{}, Results: []Result{}}, ErrClosed
+		}
+		// Replaced and closed meanwhile: ask its successor.
 	}
 }
 

@@ -2,6 +2,7 @@ package index_test
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -150,5 +151,32 @@ func TestLiveSwapWaitsForSearches(t *testing.T) {
 	}
 	if !isClosed(old) {
 		t.Error("the replaced index is still open")
+	}
+}
+
+// TestLiveSearchAfterClose: once Live is closed, a search says so at once rather than
+// waiting for an index that will never come.
+func TestLiveSearchAfterClose(t *testing.T) {
+	lib := articleLibrary(t)
+	ix, err := index.New(context.Background(), lib, index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := index.NewLive(ix)
+	if err := live.Close(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := live.Search(context.Background(), "what is an api", 0)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, index.ErrClosed) {
+			t.Errorf("error %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a search after Close never returned")
 	}
 }

@@ -629,3 +629,23 @@ func isClosed(ix *index.Index) bool {
 	_, err := ix.Search(context.Background(), "what is middleware", 0)
 	return err != nil
 }
+
+// TestPersistentIndexTrailingSlash: "/data/index/" is the directory /data/index, built beside
+// it and reopened, like "/data/index".
+func TestPersistentIndexTrailingSlash(t *testing.T) {
+	lib := articleLibrary(t)
+	path := filepath.Join(t.TempDir(), "idx") + string(filepath.Separator)
+	for range 2 {
+		ix, err := index.New(context.Background(), lib, index.Options{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans, err := ix.Search(context.Background(), "what is middleware", 0); err != nil || len(ans.Results) == 0 {
+			t.Errorf("no answer: %v", err)
+		}
+		ix.Close()
+	}
+	if entries, _ := os.ReadDir(path); len(entries) == 0 {
+		t.Error("nothing at the path")
+	}
+}

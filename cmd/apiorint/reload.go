@@ -165,6 +165,9 @@ func (r *reloader) reload(ctx context.Context) {
 		r.log.Debug("knowledge unchanged", "hash", r.live.Hash())
 		return
 	case ctx.Err() != nil:
+		if ix != nil {
+			ix.Close() // built, but stopped before it could serve
+		}
 		return
 	case err != nil:
 		r.log.Error("knowledge reload failed: the knowledge in service stays", "err", err)
