@@ -220,7 +220,6 @@ func (b *Bot) Serve(ctx context.Context, ln net.Listener) error {
 	if err := b.authenticate(ctx); err != nil {
 		return err
 	}
-	b.replies.start()
 	srv := &http.Server{
 		Handler:           b.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,

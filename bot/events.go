@@ -75,11 +75,11 @@ func (b *Bot) event(ctx context.Context, e slackevents.EventsAPIEvent) {
 		b.log.Debug("duplicate event ignored", "event_id", eventID, "kind", kind)
 		return
 	}
-	b.queue(kind, eventID, func(ctx context.Context) error {
+	// The channel's posting rate is waited for first, without holding a worker: a burst in
+	// one channel does not hold up the answers to others.
+	wait := func(ctx context.Context) error { return b.rate.Wait(ctx, q.channel) }
+	b.queueAfter(kind, eventID, wait, func(ctx context.Context) error {
 		msg := b.answer(ctx, q, view{})
-		if err := b.rate.Wait(ctx, q.channel); err != nil {
-			return err
-		}
 		_, _, err := b.api.PostMessageContext(ctx, q.channel,
 			slack.MsgOptionText(msg.Text, false),
 			slack.MsgOptionBlocks(msg.Blocks...),
@@ -90,8 +90,13 @@ func (b *Bot) event(ctx context.Context, e slackevents.EventsAPIEvent) {
 
 // queue hands work to the reply workers and counts what became of the event.
 func (b *Bot) queue(kind, id string, do func(context.Context) error) {
+	b.queueAfter(kind, id, nil, do)
+}
+
+// queueAfter is queue for work that must first wait for something, without a worker.
+func (b *Bot) queueAfter(kind, id string, wait, do func(context.Context) error) {
 	outcome := "queued"
-	if !b.replies.enqueue(reply{what: kind + " " + id, do: do}) {
+	if !b.replies.enqueue(reply{what: kind + " " + id, wait: wait, do: do}) {
 		outcome = "dropped"
 	}
 	b.metrics.events.WithLabelValues(kind, outcome).Inc()

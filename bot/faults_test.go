@@ -102,7 +102,7 @@ func TestShutdownFinishesReplies(t *testing.T) {
 	h := start(t, httpMode, nil, bot.Options{})
 	h.slack.SetPostDelay(300 * time.Millisecond)
 	for i := range 10 {
-		h.event(callback(fmt.Sprintf("EvS%d", i), mention("<@U0BOT> api", "C1", fmt.Sprintf("4.%d", i), "")))
+		h.event(callback(fmt.Sprintf("EvS%d", i), mention("<@U0BOT> api", fmt.Sprintf("C%d", i), "4.1", "")))
 	}
 	if err := h.shutdown(); err != nil {
 		t.Fatalf("Serve: %v", err)

@@ -254,3 +254,20 @@ func TestPerChannelRate(t *testing.T) {
 		check(t, fake, replicas)
 	})
 }
+
+// TestBusyChannelDoesNotHoldUpOthers: a burst in one channel waits for that channel's
+// posting rate; an answer for another channel does not wait behind it.
+func TestBusyChannelDoesNotHoldUpOthers(t *testing.T) {
+	h := start(t, httpMode, nil, bot.Options{Workers: 2, PostRate: 3, PostBurst: 1})
+	for i := range 10 { // 3 s of posts in one channel
+		h.event(callback(fmt.Sprintf("EvBusy%d", i), directMessage("what is an api", "DBUSY", fmt.Sprintf("7.%d", i))))
+	}
+	start := time.Now()
+	h.event(callback("EvOther", mention("<@U0BOT> complexity", "COTHER", "8.1", "")))
+	if _, err := h.slack.WaitPostsMatching(func(p fakeslack.Post) bool { return p.Channel == "COTHER" }, 1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 1500*time.Millisecond {
+		t.Errorf("the other channel was answered after %v, behind the busy one", took)
+	}
+}

@@ -9,15 +9,17 @@ import (
 )
 
 // A replyQueue runs the work that follows an acknowledgement (searching, then posting to
-// Slack) on a fixed number of workers, so that a slow or failing Slack API never delays an
-// acknowledgement and a burst never starts more work than the workers can do. Work that
-// does not fit in the queue is dropped, logged and counted, never waited for.
+// Slack), at most workers pieces at once, so that a slow or failing Slack API never delays
+// an acknowledgement and a burst never starts more work than that. A piece that must first
+// wait (for a channel's posting rate) waits without taking a worker, so that one busy
+// channel does not hold up the others. Work that does not fit in the queue is dropped,
+// logged and counted, never waited for.
 type replyQueue struct {
-	jobs    chan reply
-	workers int
+	running chan struct{} // one per reply doing its work: the workers
+	taken   chan struct{} // one per reply taken and not done: the queue
 	log     *slog.Logger
 	metrics *metrics
-	timeout time.Duration // for one reply, retries included
+	timeout time.Duration // for one reply, its wait and retries included
 
 	mu     sync.RWMutex // guards closed against enqueue racing stop
 	closed bool
@@ -26,32 +28,31 @@ type replyQueue struct {
 	cancel context.CancelFunc
 }
 
-// A reply is one piece of work: what it is for the logs, and the work itself.
+// A reply is one piece of work: what it is for the logs, what it waits for first, if
+// anything (without a worker), and the work itself.
 type reply struct {
 	what string
+	wait func(ctx context.Context) error
 	do   func(ctx context.Context) error
 }
 
-// newReplyQueue returns a queue that takes work at once; start runs it.
+// newReplyQueue returns a queue that takes work at once. It starts nothing until work
+// arrives.
 func newReplyQueue(workers, size int, timeout time.Duration, log *slog.Logger, m *metrics) *replyQueue {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &replyQueue{jobs: make(chan reply, size), workers: workers, log: log, metrics: m, timeout: timeout, ctx: ctx, cancel: cancel}
+	return &replyQueue{running: make(chan struct{}, workers), taken: make(chan struct{}, size),
+		log: log, metrics: m, timeout: timeout, ctx: ctx, cancel: cancel}
 }
 
-// start runs the workers, until stop.
-func (q *replyQueue) start() {
-	for range q.workers {
-		q.wg.Go(q.work)
-	}
-}
-
-// enqueue adds r without waiting, and reports whether it was taken.
+// enqueue takes r without waiting, and reports whether it was taken.
 func (q *replyQueue) enqueue(r reply) bool {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
 	if !q.closed {
 		select {
-		case q.jobs <- r:
+		case q.taken <- struct{}{}:
+			q.wg.Add(1)
+			go q.run(r)
 			return true
 		default:
 		}
@@ -61,15 +62,29 @@ func (q *replyQueue) enqueue(r reply) bool {
 	return false
 }
 
-func (q *replyQueue) work() {
-	for r := range q.jobs {
-		q.run(r)
-	}
-}
-
 func (q *replyQueue) run(r reply) {
+	defer q.wg.Done()
+	defer func() { <-q.taken }()
 	ctx, cancel := context.WithTimeout(q.ctx, q.timeout)
 	defer cancel()
+	start := time.Now()
+	failed := func(err error) {
+		q.metrics.replies.WithLabelValues("failed").Inc()
+		q.log.Error("reply failed", "reply", r.what, "err", err, "took", time.Since(start))
+	}
+	if r.wait != nil {
+		if err := r.wait(ctx); err != nil {
+			failed(err)
+			return
+		}
+	}
+	select {
+	case q.running <- struct{}{}:
+	case <-ctx.Done():
+		failed(ctx.Err())
+		return
+	}
+	defer func() { <-q.running }()
 	defer func() {
 		if p := recover(); p != nil {
 			q.metrics.panics.Inc()
@@ -77,24 +92,19 @@ func (q *replyQueue) run(r reply) {
 			q.log.Error("panic in reply", "reply", r.what, "panic", p)
 		}
 	}()
-	start := time.Now()
 	if err := r.do(ctx); err != nil {
-		q.metrics.replies.WithLabelValues("failed").Inc()
-		q.log.Error("reply failed", "reply", r.what, "err", err, "took", time.Since(start))
+		failed(err)
 		return
 	}
 	q.metrics.replies.WithLabelValues("delivered").Inc()
 	q.log.Debug("reply delivered", "reply", r.what, "took", time.Since(start))
 }
 
-// stop takes no more work and waits for the work queued so far, until ctx ends; then it
+// stop takes no more work and waits for the work taken so far, until ctx ends; then it
 // cancels what is still running and reports ctx's error.
 func (q *replyQueue) stop(ctx context.Context) error {
 	q.mu.Lock()
-	if !q.closed {
-		q.closed = true
-		close(q.jobs)
-	}
+	q.closed = true
 	q.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
