@@ -70,7 +70,7 @@ func (b *Bot) event(ctx context.Context, e slackevents.EventsAPIEvent) {
 	}
 	// One answer per event (Slack retries) and per message (a mention in a DM can arrive
 	// both as app_mention and as message).
-	if !b.firstDelivery(ctx, "event:"+eventID, "message:"+q.channel+":"+ts) {
+	if !b.firstDelivery(ctx, dedupeKeys(eventID, q.channel, ts)...) {
 		b.metrics.events.WithLabelValues(kind, "duplicate").Inc()
 		b.log.Debug("duplicate event ignored", "event_id", eventID, "kind", kind)
 		return
@@ -100,6 +100,20 @@ func (b *Bot) queueAfter(kind, id string, wait, do func(context.Context) error) 
 		outcome = "dropped"
 	}
 	b.metrics.events.WithLabelValues(kind, outcome).Inc()
+}
+
+// dedupeKeys are the keys an event is known by: its ID, and its channel and timestamp.
+// A part Slack did not send makes no key: "event:" alone would make every event without an
+// ID a duplicate of the first.
+func dedupeKeys(eventID, channel, ts string) []string {
+	var keys []string
+	if eventID != "" {
+		keys = append(keys, "event:"+eventID)
+	}
+	if ts != "" {
+		keys = append(keys, "message:"+channel+":"+ts)
+	}
+	return keys
 }
 
 // sharedCheck bounds how long the shared "already handled?" check may hold an

@@ -128,7 +128,8 @@ func TestHTTPIgnoredEvents(t *testing.T) {
 }
 
 // TestHTTPRetriedEvent delivers one event three times, as Slack does when acknowledgements
-// are late, and a mention that also arrives as a direct message: one answer each.
+// are late, and a mention that also arrives as a direct message: one answer each; two events
+// without an ID are two answers.
 func TestHTTPRetriedEvent(t *testing.T) {
 	h := start(t, httpMode, nil, bot.Options{})
 	ev := callback("EvRetry", mention("<@U0BOT> performance", "C1", "5.1", ""))
@@ -143,8 +144,11 @@ func TestHTTPRetriedEvent(t *testing.T) {
 	}
 	h.event(callback("EvDM1", mention("<@U0BOT> complexity", "D7", "6.1", "")))
 	h.event(callback("EvDM2", directMessage("<@U0BOT> complexity", "D7", "6.1")))
-	if posts := h.finish(); len(posts) != 2 {
-		t.Errorf("%d posts, want 2: %+v", len(posts), posts)
+	// Events that lack an ID are still told apart by their messages: no shared empty key.
+	h.event(callback("", directMessage("what is an api", "D8", "7.1")))
+	h.event(callback("", directMessage("what is an integration", "D8", "7.2")))
+	if posts := h.finish(); len(posts) != 4 {
+		t.Errorf("%d posts, want 4: %+v", len(posts), posts)
 	}
 }
 

@@ -246,7 +246,7 @@ func (c *Client) Wait(ctx context.Context, channel string) error {
 	}
 }
 
-// Status is "ok", or "down" from the first failed command until a PING succeeds again.
+// Status is "ok", or "down" from the first failed command until a probe succeeds again.
 func (c *Client) Status() string {
 	if c.down.Load() {
 		return "down"
@@ -288,8 +288,8 @@ func (c *Client) failed(ctx context.Context, err error) error {
 	return err
 }
 
-// probe sleeps while Redis is up; once it is down, it PINGs every `every` until one
-// succeeds. go-redis reconnects by itself: the probe only decides when to trust it again.
+// probe sleeps while Redis is up; once it is down, it writes a probe key every `every`
+// until that succeeds. go-redis reconnects by itself: the probe only decides when to trust it again.
 func (c *Client) probe(ctx context.Context, every time.Duration) {
 	for {
 		select {
@@ -305,8 +305,10 @@ func (c *Client) probe(ctx context.Context, every time.Duration) {
 				return
 			case <-t.C:
 			}
+			// A write, as the bot's own commands are: a Redis that answers PING but refuses
+			// writes (out of memory, a read-only replica) is still down for the bot.
 			pctx, cancel := context.WithTimeout(ctx, every)
-			err := c.rdb.Ping(pctx).Err()
+			err := c.rdb.Set(pctx, c.prefix+"probe", 1, time.Minute).Err()
 			cancel()
 			if err == nil && c.down.CompareAndSwap(true, false) {
 				c.log.Info("redis is back", "down_for", time.Since(time.Unix(0, c.downSince.Load())).Round(time.Millisecond))

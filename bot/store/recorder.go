@@ -226,12 +226,29 @@ func (r *Recorder) Run(ctx context.Context) {
 	r.mu.Unlock()
 	defer close(r.runDone)
 
-	var prune <-chan time.Time
 	if r.retention > 0 {
-		r.prune(ctx)
-		t := time.NewTicker(pruneEvery)
-		defer t.Stop()
-		prune = t.C
+		// Pruning can take a while on a large record: on its own goroutine, so that records
+		// keep being written meanwhile.
+		pruned := make(chan struct{})
+		defer func() {
+			cancel() // a prune under way is stopped, not waited for
+			<-pruned
+		}()
+		go func() {
+			defer close(pruned)
+			t := time.NewTicker(pruneEvery)
+			defer t.Stop()
+			for {
+				r.prune(ctx)
+				select {
+				case <-ctx.Done():
+					return
+				case <-r.quit:
+					return
+				case <-t.C:
+				}
+			}
+		}()
 	}
 	flush := time.NewTimer(r.flushEvery)
 	flush.Stop()
@@ -242,9 +259,6 @@ func (r *Recorder) Run(ctx context.Context) {
 			return
 		case <-r.quit:
 			return
-		case <-prune:
-			r.prune(ctx)
-			continue
 		case <-r.wake:
 			if r.waiting() < r.maxBatch {
 				if !armed {

@@ -16,12 +16,16 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/apiorint/apiorint/bot/store"
 )
 
 // defaultSince is how far back gaps and stats look unless told: a week.
 const defaultSince = 7 * 24 * time.Hour
+
+// maxSinceDays bounds --since in days, well within what a time.Duration holds.
+const maxSinceDays = 100 * 365
 
 // gaps prints the questions the knowledge answered badly: `apiorint gaps [--since D]
 // [--json] [-n N]`.
@@ -140,8 +144,8 @@ func sinceFlag(fs *flag.FlagSet) *time.Duration {
 	fs.Func("since", "how far back to look: a duration like 168h, or days like 7d (default 168h)", func(v string) error {
 		if days, ok := strings.CutSuffix(v, "d"); ok {
 			n, err := strconv.Atoi(days)
-			if err != nil || n < 0 {
-				return fmt.Errorf("want a number of days like 7d, not %q", v)
+			if err != nil || n < 0 || n > maxSinceDays {
+				return fmt.Errorf("want a number of days like 7d (at most %d), not %q", maxSinceDays, v)
 			}
 			d = time.Duration(n) * 24 * time.Hour
 			return nil
@@ -199,8 +203,15 @@ type tempStore struct {
 
 func (t tempStore) Close() error { return errors.Join(t.Store.Close(), os.RemoveAll(t.dir)) }
 
-// oneLine shortens text to one line of at most n characters.
+// oneLine shortens text to one line of at most n characters, without control characters:
+// questions are what people typed, and an escape sequence must not reach the terminal.
 func oneLine(text string, n int) string {
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, text)
 	text = strings.Join(strings.Fields(text), " ")
 	if r := []rune(text); len(r) > n {
 		return string(r[:n-1]) + "…"

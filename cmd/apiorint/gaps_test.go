@@ -194,6 +194,7 @@ func TestGapsText(t *testing.T) {
 		{name: "bad --since", env: map[string]string{"DATABASE_URL": url}, args: []string{"gaps", "--since", "a week"}, wantCode: 2, wantErr: "168h or 7d"},
 		{name: "negative --since", env: map[string]string{"DATABASE_URL": url}, args: []string{"stats", "--since", "-1h"}, wantCode: 2, wantErr: "168h or 7d"},
 		{name: "bad days", env: map[string]string{"DATABASE_URL": url}, args: []string{"gaps", "--since", "xd"}, wantCode: 2, wantErr: "7d"},
+		{name: "days past what a duration holds", env: map[string]string{"DATABASE_URL": url}, args: []string{"gaps", "--since", "200000000d"}, wantCode: 2, wantErr: "at most"},
 		{name: "-n 0", env: map[string]string{"DATABASE_URL": url}, args: []string{"gaps", "-n", "0"}, wantCode: 2, wantErr: "usage: apiorint gaps"},
 		{name: "an argument", env: map[string]string{"DATABASE_URL": url}, args: []string{"gaps", "rest"}, wantCode: 2, wantErr: "usage: apiorint gaps"},
 		{name: "stats with an argument", env: map[string]string{"DATABASE_URL": url}, args: []string{"stats", "rest"}, wantCode: 2, wantErr: "usage: apiorint stats"},
@@ -324,5 +325,27 @@ func TestStatsStable(t *testing.T) {
 		if out, _, _ := runWith(t, map[string]string{"DATABASE_URL": url}, "", "stats"); out != first {
 			t.Fatalf("two reports of the same records differ:\n%s\n%s", first, out)
 		}
+	}
+}
+
+// TestOneLine: a recorded question is printed on one line, shortened, and with no control
+// character that a terminal would act on.
+func TestOneLine(t *testing.T) {
+	tests := []struct {
+		name, text string
+		n          int
+		want       string
+	}{
+		{"plain", "what is an api", 40, "what is an api"},
+		{"lines and spaces", "what is\n  an\tapi ", 40, "what is an api"},
+		{"escape sequence", "hi \x1b[2Jthere\x07", 40, "hi [2Jthere"},
+		{"shortened", "which one scales better", 10, "which one…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := oneLine(tt.text, tt.n); got != tt.want {
+				t.Errorf("oneLine(%q, %d) = %q, want %q", tt.text, tt.n, got, tt.want)
+			}
+		})
 	}
 }
