@@ -111,6 +111,7 @@ type Bot struct {
 	}
 	wait      time.Duration
 	responses responseHosts
+	refusals  logLimit // warnings about requests refused as not from Slack
 
 	started   atomic.Bool
 	self      atomic.Pointer[identity] // who the bot is, from auth.test
@@ -134,7 +135,11 @@ func New(cfg Config, s Searcher, opts Options) *Bot {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		// No redirects: a response URL is checked before it is posted to, and a redirect
+		// would take the answer somewhere that was not.
+		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
 	}
 	if opts.Retry == nil {
 		r := slack.DefaultRetryConfig()
@@ -186,6 +191,7 @@ func New(cfg Config, s Searcher, opts Options) *Bot {
 		knowledge:   opts.Knowledge,
 		wait:        opts.ShutdownWait,
 		responses:   newResponseHosts(cfg.APIURL),
+		refusals:    logLimit{every: 10 * time.Second},
 	}
 	b.rate = redisstate.NewLocalLimiter(opts.PostRate, opts.PostBurst)
 	if opts.Redis != nil {

@@ -216,8 +216,33 @@ func (b *Bot) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		reason = "stale"
 	}
 	b.metrics.refused.WithLabelValues(reason).Inc()
-	b.log.Warn("refused a request not verifiably from Slack", "path", r.URL.Path, "reason", err, "remote", r.RemoteAddr)
+	// Anyone can send these, as fast as they like: one line per while, counting the rest,
+	// so that a flood fills neither the disk nor the on-call engineer's screen.
+	if held, ok := b.refusals.allow(time.Now()); ok {
+		b.log.Warn("refused a request not verifiably from Slack", "path", r.URL.Path, "reason", err,
+			"remote", r.RemoteAddr, "refused_unlogged", held)
+	}
 	http.Error(w, "invalid signature", http.StatusUnauthorized)
+}
+
+// A logLimit lets a log line through at most once per period, and counts those it holds back.
+type logLimit struct {
+	every time.Duration
+	mu    sync.Mutex
+	next  time.Time
+	held  int
+}
+
+// allow reports whether a line may be logged at now, and how many were held back since the last.
+func (l *logLimit) allow(now time.Time) (held int, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Before(l.next) {
+		l.held++
+		return 0, false
+	}
+	held, l.held, l.next = l.held, 0, now.Add(l.every)
+	return held, true
 }
 
 func (b *Bot) badRequest(w http.ResponseWriter, why string) {

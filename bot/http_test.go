@@ -231,6 +231,10 @@ func TestHTTPRefused(t *testing.T) {
 	if code, _, _ := h.post("/slack/events", "application/json", nil, false); code != 401 {
 		t.Errorf("empty unsigned: %d", code)
 	}
+	// Several refusals in a row are one warning: anyone can send them, as fast as they like.
+	if n := strings.Count(h.log.String(), "refused a request not verifiably from Slack"); n != 1 {
+		t.Errorf("%d refusal warnings logged, want 1", n)
+	}
 	if posts := h.finish(); len(posts) != 0 {
 		t.Errorf("refused requests caused posts: %+v", posts)
 	}
