@@ -600,7 +600,8 @@ func (p plan) query(w weights) query.Query {
 
 // explain fills in how a question was read against engine e.
 func (why *Explanation) explain(ix *Index, e *engine, r reading, p plan) {
-	why.Intents = make(map[string]float64)
+	// Empty lists, not null, in JSON: a reader of `ask --explain --json` need not tell them apart.
+	why.Intents, why.Concepts, why.Words, why.Scores = map[string]float64{}, []string{}, []string{}, []ResultScore{}
 	for i, w := range r.intents {
 		if w > 0 {
 			why.Intents[ix.lexicon.intents[i]] = w

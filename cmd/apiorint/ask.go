@@ -41,7 +41,15 @@ func ask(ctx context.Context, getenv func(string) string, args []string, stdout,
 	}
 	defer ix.Close()
 
-	ans, why, err := ix.Explain(ctx, question, *n)
+	var (
+		ans index.Answer
+		why index.Explanation
+	)
+	if *explain {
+		ans, why, err = ix.Explain(ctx, question, *n)
+	} else {
+		ans, err = ix.Search(ctx, question, *n)
+	}
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,8 @@ func TestAsk(t *testing.T) {
 			wantMatch: "answer", wantUncovered: []string{}, wantTitle: "Types Of Integrations"},
 		{name: "json explain", args: []string{"ask", "--json", "--explain", "what is an api"}, json: true,
 			wantMatch: "answer", wantUncovered: []string{}, wantTitle: "What Is An API?"},
+		{name: "json explain small talk", args: []string{"ask", "--json", "--explain", "good morning!"}, json: true,
+			wantMatch: "none", wantUncovered: []string{}, wantTitle: "-"},
 
 		{name: "no question", args: []string{"ask"}, wantCode: 2, wantErr: "usage: apiorint ask"},
 		{name: "blank question", args: []string{"ask", " "}, wantCode: 2, wantErr: "usage: apiorint ask"},
@@ -111,8 +113,8 @@ func TestAsk(t *testing.T) {
 			if err := dec.Decode(&doc); err != nil || strings.Count(out, "\n") != 1 {
 				t.Fatalf("not one JSON object of the contract's shape: %v\n%s", err, out)
 			}
-			if doc.Results == nil || doc.Uncovered == nil {
-				t.Fatalf("results or uncovered is not a list: %s", out)
+			if doc.Results == nil || doc.Uncovered == nil || strings.Contains(out, "null") {
+				t.Fatalf("results, uncovered or a list in explain is not a list: %s", out)
 			}
 			if want := tt.args[len(tt.args)-1]; doc.Query != want {
 				t.Errorf("query %q, want %q", doc.Query, want)
@@ -146,7 +148,7 @@ func TestAsk(t *testing.T) {
 			switch {
 			case !slices.Contains(tt.args, "--explain") && doc.Explain != nil:
 				t.Errorf("explain without --explain: %s", out)
-			case !slices.Contains(tt.args, "--explain"):
+			case !slices.Contains(tt.args, "--explain"), len(doc.Results) == 0:
 			case json.Unmarshal(doc.Explain, &why) != nil || len(why.Scores) == 0 || why.Scores[0].ID != doc.Results[0].ID:
 				t.Errorf("--explain does not score the first result: %s", doc.Explain)
 			}
