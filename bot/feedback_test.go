@@ -291,3 +291,39 @@ func TestGapsCommand(t *testing.T) {
 	}
 	flush()
 }
+
+// slowReports is a record that takes its time to read.
+type slowReports struct{ delay time.Duration }
+
+func (r slowReports) Gaps(ctx context.Context, since time.Time, limit int) ([]store.Gap, error) {
+	return []store.Gap{{Question: "what is graphql", Asked: 3, Outcome: store.OutcomeNone}}, nil
+}
+
+func (r slowReports) Stats(ctx context.Context, since time.Time) (store.Stats, error) {
+	select {
+	case <-time.After(r.delay):
+		return store.Stats{Total: 3}, nil
+	case <-ctx.Done():
+		return store.Stats{}, ctx.Err()
+	}
+}
+
+// TestGapsCommandSlowRecord: a record slow to read does not hold the slash command past
+// Slack's 3 s: the reply says the report follows, and it comes to the response URL.
+func TestGapsCommandSlowRecord(t *testing.T) {
+	h := startWith(t, httpMode, nil, bot.Options{Reports: slowReports{delay: 2500 * time.Millisecond}},
+		func(c *bot.Config) { c.Admins = []string{"UADMIN"} })
+	form := strings.Replace(string(commandForm("gaps", h.slack.ResponseURL("g"))), "user_id=U1", "user_id=UADMIN", 1)
+	start := time.Now()
+	_, _, body := h.post("/slack/commands", "application/x-www-form-urlencoded", []byte(form), true)
+	if took := time.Since(start); took > 2*time.Second || !strings.Contains(body, "follows") {
+		t.Errorf("answered after %v with %s", took, body)
+	}
+	posts, err := h.slack.WaitPosts(1, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := posts[0]; p.ResponseURL != h.slack.ResponseURL("g") || !strings.Contains(string(p.Blocks), "what is graphql") {
+		t.Errorf("report: %+v", p)
+	}
+}

@@ -24,6 +24,11 @@ const (
 	maxHomeTopics = 24
 	maxHomeBlocks = 100
 	reportWindow  = 7 * 24 * time.Hour
+	// reportTimeout bounds reading the record for a report; reportInline is how long a
+	// slash command waits for it before answering "it follows" (Slack wants its answer
+	// within 3 s, and in Socket Mode the wait holds up the connection's other envelopes).
+	reportTimeout = 10 * time.Second
+	reportInline  = 1500 * time.Millisecond
 )
 
 // publishHome publishes the App Home tab for user: how to ask, the topics as buttons, a few
@@ -96,7 +101,7 @@ func (b *Bot) adminBlocks(ctx context.Context) []slack.Block {
 		return []slack.Block{header, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
 			"Questions are not recorded (`DATABASE_URL=off`), so there is nothing to report.", false, false), nil, nil)}
 	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, reportTimeout)
 	defer cancel()
 	since := time.Now().Add(-reportWindow)
 	stats, err := b.reports.Stats(ctx, since)
@@ -142,8 +147,9 @@ func gapList(gaps []store.Gap) string {
 }
 
 // gapsMessage is the reply to `/apiorint gaps`: the gap report for admins, and for anyone
-// else who may see it.
-func (b *Bot) gapsMessage(ctx context.Context, user string) message {
+// else who may see it. A record slow to read is not waited for past reportInline: the reply
+// says the report follows, and it is sent to responseURL when it is ready.
+func (b *Bot) gapsMessage(ctx context.Context, user, responseURL string) message {
 	if !b.cfg.IsAdmin(user) {
 		who := "nobody: no admin is set (ADMIN_USER_IDS)"
 		if len(b.cfg.Admins) > 0 {
@@ -156,6 +162,29 @@ func (b *Bot) gapsMessage(ctx context.Context, user string) message {
 		return textMessage("The gap report is for the people who keep the knowledge: " + who + ". Ask them, or just ask me a question.")
 	}
 	b.metrics.answers.WithLabelValues("gaps").Inc()
-	blocks := b.adminBlocks(ctx)
-	return message{Text: "apiorint: this week's questions and gaps", Blocks: blocks}
+	report := make(chan message, 1)
+	// Not cancelled with the request: an HTTP request's context ends with its response.
+	go func() {
+		report <- message{Text: "apiorint: this week's questions and gaps", Blocks: b.adminBlocks(context.WithoutCancel(ctx))}
+	}()
+	t := time.NewTimer(reportInline)
+	defer t.Stop()
+	select {
+	case msg := <-report:
+		return msg
+	case <-t.C:
+	}
+	if responseURL == "" {
+		return textMessage("The record of questions is slow to read right now. Try again in a minute.")
+	}
+	var msg message
+	b.queueAfter("gaps", user, func(ctx context.Context) error {
+		select {
+		case msg = <-report:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, func(ctx context.Context) error { return b.respond(ctx, responseURL, msg) })
+	return textMessage("Gathering this week's numbers: the report follows in a moment.")
 }

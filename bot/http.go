@@ -330,7 +330,7 @@ func (b *Bot) handleCommand(w http.ResponseWriter, r *http.Request, body []byte)
 func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) message {
 	b.log.Debug("slash command", "user", cmd.UserID, "channel", cmd.ChannelID, "command", cmd.Command)
 	if strings.EqualFold(strings.TrimSpace(cmd.Text), "gaps") {
-		return b.gapsMessage(ctx, cmd.UserID)
+		return b.gapsMessage(ctx, cmd.UserID, cmd.ResponseURL)
 	}
 	return b.answer(ctx, question{surface: store.SurfaceSlash, team: cmd.TeamID, channel: cmd.ChannelID, user: cmd.UserID, text: cmd.Text}, view{share: true})
 }
