@@ -113,10 +113,11 @@ type Bot struct {
 	responses responseHosts
 	refusals  logLimit // warnings about requests refused as not from Slack
 
-	started   atomic.Bool
-	self      atomic.Pointer[identity] // who the bot is, from auth.test
-	running   atomic.Bool
-	connected atomic.Bool // Socket Mode only
+	started       atomic.Bool
+	self          atomic.Pointer[identity] // who the bot is, from auth.test
+	running       atomic.Bool
+	connected     atomic.Bool // Socket Mode only
+	everConnected atomic.Bool // Socket Mode only: connected at least once
 }
 
 type identity struct{ UserID, BotID, Team string }

@@ -353,8 +353,8 @@ func (b *Bot) handleInteraction(w http.ResponseWriter, r *http.Request, body []b
 	w.WriteHeader(http.StatusOK)
 }
 
-// handleHealth answers 200 once the bot is running (its token checked, its transports up),
-// and 503 before that and while it stops. It says which knowledge is in service, and how
+// handleHealth answers 200 once the bot is running (its token checked, its transports up,
+// in Socket Mode connected once), and 503 before that and while it stops. It says which knowledge is in service, and how
 // Redis is when the bot shares state through it.
 func (b *Bot) handleHealth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -371,8 +371,18 @@ func (b *Bot) handleHealth() http.Handler {
 		if b.redis != nil {
 			status["redis"] = b.redis.Status()
 		}
-		if !b.running.Load() {
-			status["status"] = "not running"
+		// In Socket Mode a bot that has never reached Slack answers nothing: not healthy
+		// until the first connection. A later reconnect (socket_connected false) is the
+		// client's to mend, and no reason to restart the bot.
+		notReady := ""
+		switch {
+		case !b.running.Load():
+			notReady = "not running"
+		case b.cfg.SocketMode() && !b.everConnected.Load():
+			notReady = "connecting"
+		}
+		if notReady != "" {
+			status["status"] = notReady
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			json.NewEncoder(w).Encode(status)

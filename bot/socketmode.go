@@ -59,6 +59,7 @@ func (b *Bot) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 		b.log.Debug("connecting to Slack over Socket Mode")
 	case socketmode.EventTypeConnected:
 		b.connected.Store(true)
+		b.everConnected.Store(true)
 		b.log.Info("connected to Slack over Socket Mode")
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError:
 		b.connected.Store(false)

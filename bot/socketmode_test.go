@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apiorint/apiorint/bot"
+	"github.com/apiorint/apiorint/bot/fakeslack"
 	"github.com/apiorint/apiorint/index"
 )
 
@@ -174,4 +176,55 @@ func TestSocketModeWithoutSecret(t *testing.T) {
 			t.Errorf("%s: %d, want 404", path, rec.Code)
 		}
 	}
+}
+
+// TestSocketHealthWaitsForFirstConnection: in Socket Mode the bot is not healthy until it
+// has reached Slack once: before that it answers nothing.
+func TestSocketHealthWaitsForFirstConnection(t *testing.T) {
+	fake := fakeslack.New()
+	t.Cleanup(fake.Close)
+	fake.RefuseSockets(true)
+	cfg := bot.Config{BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fake.APIURL, ListenAddr: "127.0.0.1:0"}
+	b := bot.New(cfg, article(t), bot.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	health := func() (int, string) {
+		res, err := http.Get("http://" + ln.Addr().String() + "/healthz")
+		if err != nil {
+			return 0, ""
+		}
+		defer res.Body.Close()
+		var doc struct {
+			Status string `json:"status"`
+		}
+		json.NewDecoder(res.Body).Decode(&doc)
+		return res.StatusCode, doc.Status
+	}
+	waitFor := func(code int, status string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			if c, s := health(); c == code && s == status {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		c, s := health()
+		t.Fatalf("healthz %d %q, want %d %q", c, s, code, status)
+	}
+	waitFor(http.StatusServiceUnavailable, "connecting")
+	if fake.Connections() != 0 {
+		t.Fatalf("%d connections while refused", fake.Connections())
+	}
+	fake.RefuseSockets(false)
+	waitFor(http.StatusOK, "ok")
 }

@@ -100,6 +100,8 @@ type Server struct {
 	conns     int           // Socket Mode connections ever opened
 	nextEnv   atomic.Int64
 	nextView  atomic.Int64
+	// refuseSockets makes Socket Mode connections fail: Slack out of reach.
+	refuseSockets atomic.Bool
 }
 
 type failure struct {
@@ -125,6 +127,10 @@ func New() *Server {
 	s.APIURL = s.srv.URL + "/api/"
 	return s
 }
+
+// RefuseSockets makes new Socket Mode connections fail (503 instead of the websocket) while
+// on, as when Slack cannot be reached; open ones stay.
+func (s *Server) RefuseSockets(on bool) { s.refuseSockets.Store(on) }
 
 // Close stops the server and drops every websocket. (httptest.Server.Close does not wait
 // for hijacked connections, so they are closed here.)

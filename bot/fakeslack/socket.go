@@ -35,6 +35,10 @@ func (c *connection) write(v any) error {
 // pingEvery so the client stays. Like Slack, it keeps every connection open until it is
 // dropped (up to 10 per app there; the fake does not limit them).
 func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
+	if s.refuseSockets.Load() {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
