@@ -33,8 +33,8 @@ type engine struct {
 	// ids are the sections it holds.
 	ids map[string]bool
 	// byIntent lists its sections by the intents of their profiles, strongest first.
-	byIntent [][]string // by intent number
-	hits     hitCache
+	byIntent [][]string   // by intent number
+	hits     *memo[[]hit] // text searches by plan: an engine never changes once built
 }
 
 // termKind says where a term is known from.
@@ -63,6 +63,7 @@ func (ix *Index) openEngine(ctx context.Context, m mapping.IndexMapping, docs ma
 	if err != nil {
 		return nil, err
 	}
+	e.hits = newMemo[[]hit](hitCacheSize)
 	e.stats = &search.BM25Stats{DocCount: float64(st.Docs), FieldCardinality: st.FieldWords}
 	e.spelling = newSpelling(st.Uses)
 	if e.terms, err = ix.learnTerms(e.bleve, synonyms); err != nil {

@@ -39,7 +39,7 @@ var ErrUnchanged = errors.New("index: the knowledge did not change")
 // Index answers questions from a knowledge library. It is safe for concurrent use.
 type Index struct {
 	analyzer analysis.Analyzer
-	words    wordCache
+	words    *memo[[]string] // the terms of words
 	lexicon  *lexicon
 
 	sections  map[string]knowledge.Section // by ID: every section that can be an answer
@@ -94,6 +94,7 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 		opts.Path = filepath.Clean(opts.Path)
 	}
 	ix := &Index{
+		words:     newMemo[[]string](wordCacheSize),
 		sections:  make(map[string]knowledge.Section, len(lib.Sections)),
 		order:     make(map[string]int, len(lib.Sections)),
 		children:  make(map[string][]string),
@@ -280,29 +281,4 @@ func (ix *Index) analyze(text string) []string {
 		ix.words.put(text, terms)
 	}
 	return terms
-}
-
-// A wordCache remembers the terms of words, up to wordCacheSize of them: then it starts
-// afresh, which costs a few analyses and bounds its memory whatever people type.
-type wordCache struct {
-	mu    sync.RWMutex
-	terms map[string][]string
-}
-
-const wordCacheSize = 50_000
-
-func (c *wordCache) get(w string) ([]string, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	terms, ok := c.terms[w]
-	return terms, ok
-}
-
-func (c *wordCache) put(w string, terms []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.terms == nil || len(c.terms) >= wordCacheSize {
-		c.terms = make(map[string][]string)
-	}
-	c.terms[w] = terms
 }

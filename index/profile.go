@@ -52,7 +52,7 @@ func (ix *Index) profileOf(s knowledge.Section) profile {
 		addSubjects(&p.subjects, ix.read(h).subjects, 1)
 	}
 	normalize(p.intents)
-	normalizeSubjects(&p.subjects)
+	normalize(p.subjects[:])
 	return p
 }
 
@@ -65,6 +65,7 @@ func addSubjects(to *[subjectCount]float64, named [subjectCount]float64, weight 
 	}
 }
 
+// normalize scales v to unit length; a zero vector stays zero.
 func normalize(v []float64) {
 	sum := 0.0
 	for _, x := range v {
@@ -76,20 +77,6 @@ func normalize(v []float64) {
 	n := math.Sqrt(sum)
 	for k := range v {
 		v[k] /= n
-	}
-}
-
-func normalizeSubjects(v *[subjectCount]float64) {
-	sum := 0.0
-	for _, x := range v {
-		sum += x * x
-	}
-	if sum == 0 {
-		return
-	}
-	n := math.Sqrt(sum)
-	for i := range v {
-		v[i] /= n
 	}
 }
 

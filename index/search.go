@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/apiorint/apiorint/knowledge"
 	"github.com/blevesearch/bleve/v2"
@@ -193,7 +192,7 @@ func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, 
 			subjects[s] += 0.5
 		}
 	}
-	normalizeSubjects(&subjects)
+	normalize(subjects[:])
 
 	// The text weighs as much as the question is made of words to search rather than of
 	// cues of what it asks: "integrations = headache?" is about difficulty, whatever title
@@ -533,31 +532,6 @@ func (p plan) key(size int) string {
 	}
 	b.WriteString(strconv.Itoa(size))
 	return b.String()
-}
-
-// A hitCache keeps the hits of up to hitCacheSize plans; then it starts afresh. An engine
-// never changes once built, so what it keeps stays true.
-type hitCache struct {
-	mu   sync.RWMutex
-	hits map[string][]hit
-}
-
-const hitCacheSize = 20_000
-
-func (c *hitCache) get(key string) ([]hit, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	h, ok := c.hits[key]
-	return h, ok
-}
-
-func (c *hitCache) put(key string, hits []hit) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.hits == nil || len(c.hits) >= hitCacheSize {
-		c.hits = make(map[string][]hit)
-	}
-	c.hits[key] = hits
 }
 
 // request is the Bleve search for q on e, scored with e's own BM25 statistics.
