@@ -392,7 +392,8 @@ func (ix *Index) mend(w string) string {
 	if _, ok := ix.lexicon.byWord[w]; ok {
 		return w
 	}
-	if guesses := ix.lexicon.vocabulary.suggest(w, 1); len(guesses) == 1 {
+	// Nor towards a short word: "wants" is not a misspelt "wats".
+	if guesses := ix.lexicon.vocabulary.suggest(w, 1); len(guesses) == 1 && len(guesses[0]) >= minMendLen {
 		return guesses[0]
 	}
 	return w

@@ -277,6 +277,30 @@ func TestTypoNeverBeatsExact(t *testing.T) {
 	}
 }
 
+// TestMisspeltCueWords: a misspelt word of a question's cues is read as that word, and a
+// word is never mended into a short cue word that it merely resembles.
+func TestMisspeltCueWords(t *testing.T) {
+	ix := indextest.Article(t)
+	tests := []struct {
+		question   string
+		intent     string
+		wantIntent bool
+	}{
+		{"diffrence between api and integration", "difference", true},
+		{"what's the differnce", "difference", true},
+		{"my boss wants the numbers", "define", false}, // not "wats"
+	}
+	for _, tt := range tests {
+		_, why, err := ix.Explain(context.Background(), tt.question, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got := why.Intents[tt.intent]; got != tt.wantIntent {
+			t.Errorf("%q: asks %v, want %q: %v", tt.question, why.Intents, tt.intent, tt.wantIntent)
+		}
+	}
+}
+
 // TestSearchConcurrently is for the race detector: one index, many goroutines.
 func TestSearchConcurrently(t *testing.T) {
 	ix := indextest.Article(t)

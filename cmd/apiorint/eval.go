@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/apiorint/apiorint/index"
 )
@@ -26,6 +27,9 @@ func eval(ctx context.Context, getenv func(string) string, args []string, stdout
 			sets[c.Set] = append(sets[c.Set], c)
 		}
 	case 1:
+		if strings.HasPrefix(args[0], "-") { // a flag, such as --help: eval takes none
+			return usageError("usage: apiorint eval [FILE]")
+		}
 		f, err := os.Open(args[0])
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)

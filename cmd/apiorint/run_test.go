@@ -367,6 +367,7 @@ func TestEval(t *testing.T) {
 		{name: "a malformed file", args: []string{"eval", bad}, wantCode: 1, wantErr: bad + ": line 1: want kind, question and titles"},
 		{name: "a missing file", args: []string{"eval", "nope.tsv"}, wantCode: 1, wantErr: "nope.tsv"},
 		{name: "two files", args: []string{"eval", good, good}, wantCode: 2, wantErr: "usage: apiorint eval [FILE]"},
+		{name: "a flag", args: []string{"eval", "--help"}, wantCode: 2, wantErr: "usage: apiorint eval [FILE]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
