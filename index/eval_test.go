@@ -45,7 +45,7 @@ type bar struct {
 // tuned on.
 var bars = map[string]bar{
 	"article": {top1: 0.95, top3: 0.99, answered: 0.95, none: 1},
-	// Measured on 2026-11-24: top-1 88.1 %, top-3 97.4 %, answered 98.0 %, uncovered 97.6 %,
+	// Measured on 2026-11-24: top-1 88.1 %, top-3 98.0 %, answered 98.0 %, uncovered 97.6 %,
 	// none 96.7 %. The bar sits just under, so that a change that costs answers fails.
 	"dev": {top1: 0.87, top3: 0.97, answered: 0.95, uncovered: 0.95, none: 0.95},
 	// Measured once, at the end, never tuned on (2026-11-24): top-1 88.1 %, top-3 97.0 %,
