@@ -20,13 +20,15 @@ type sqlStore struct {
 	dialect dialect
 	what    string           // the database for messages, without a password
 	now     func() time.Time // today, for Stats; tests move it
+	// pruneChunk is how many rows one statement of Prune deletes at most.
+	pruneChunk int
 
 	connecting chan struct{} // a token: one connection and migration attempt at a time
 	up         atomic.Bool   // migrations applied
 }
 
 func newSQLStore(db *sql.DB, d dialect, what string) *sqlStore {
-	return &sqlStore{db: db, dialect: d, what: what, now: time.Now, connecting: make(chan struct{}, 1)}
+	return &sqlStore{db: db, dialect: d, what: what, now: time.Now, pruneChunk: 1000, connecting: make(chan struct{}, 1)}
 }
 
 // ready connects and applies the pending migrations, once: Open calls it at once, a store
@@ -343,29 +345,41 @@ func (s *sqlStore) each(ctx context.Context, query string, arg any, f func(*sql.
 	return rows.Err()
 }
 
+// Prune deletes what is older than before, a chunk of rows per statement with a pause
+// between: one long transaction would hold SQLite's write lock for as long as it takes,
+// and the records being written meanwhile would fail on the lock.
 func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 	if err := s.ready(ctx); err != nil {
 		return 0, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("store: prune: %w", err)
-	}
-	defer tx.Rollback()
 	var n int64
-	for _, table := range []string{"questions", "votes"} {
-		res, err := tx.ExecContext(ctx, s.dialect.rebind("DELETE FROM "+table+" WHERE at < ?"), s.dialect.timeArg(before))
-		if err != nil {
-			return 0, fmt.Errorf("store: prune %s: %w", table, err)
+	// A chunk is picked by each table's primary key.
+	for _, t := range []struct{ table, key string }{{"questions", "id"}, {"votes", "(answer_id, user_id)"}} {
+		table := t.table
+		query := s.dialect.rebind(fmt.Sprintf("DELETE FROM %s WHERE %s IN (SELECT %s FROM %s WHERE at < ? LIMIT %d)",
+			table, t.key, strings.Trim(t.key, "()"), table, s.pruneChunk))
+		for {
+			res, err := s.db.ExecContext(ctx, query, s.dialect.timeArg(before))
+			if err != nil {
+				return n, fmt.Errorf("store: prune %s: %w", table, err)
+			}
+			deleted, err := res.RowsAffected()
+			if err != nil {
+				return n, fmt.Errorf("store: prune %s: %w", table, err)
+			}
+			n += deleted
+			if deleted < int64(s.pruneChunk) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return n, fmt.Errorf("store: prune %s: %w", table, ctx.Err())
+			case <-time.After(pruneRest):
+			}
 		}
-		deleted, err := res.RowsAffected()
-		if err != nil {
-			return 0, fmt.Errorf("store: prune %s: %w", table, err)
-		}
-		n += deleted
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store: prune: %w", err)
 	}
 	return n, nil
 }
+
+// pruneRest is the pause between two chunks of a prune, for the writer to take the lock.
+const pruneRest = 10 * time.Millisecond

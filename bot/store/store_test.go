@@ -275,6 +275,7 @@ func TestPrune(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			forEachEngine(t, func(t *testing.T, url string) {
 				s := openStore(t, url)
+				s.pruneChunk = 1 // every row its own chunk: the loop is what is tested
 				save(t, s, Batch{
 					Questions: []Question{
 						{ID: "old", At: ago(48 * time.Hour), Text: "old", Outcome: OutcomeNone},
@@ -396,4 +397,46 @@ func TestSaveLargeBatch(t *testing.T) {
 			t.Errorf("gaps = %+v, want %+v", gaps, want)
 		}
 	})
+}
+
+// TestPruneLetsWritesThrough: a prune of many rows on SQLite holds the write lock a chunk at
+// a time, so records written meanwhile wait milliseconds, not the whole prune.
+func TestPruneLetsWritesThrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 100,000 rows")
+	}
+	s := openStore(t, sqliteURL(t))
+	const old = 100_000
+	for i := 0; i < old; i += 1000 {
+		var b Batch
+		for j := i; j < i+1000; j++ {
+			b.Questions = append(b.Questions, Question{ID: fmt.Sprintf("old%d", j), At: ago(48 * time.Hour), Text: "old", Outcome: OutcomeNone})
+		}
+		save(t, s, b)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := s.Prune(context.Background(), ago(24*time.Hour))
+		done <- err
+	}()
+	var slowest time.Duration
+	for i := 0; ; i++ {
+		select {
+		case err := <-done:
+			took := time.Since(start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slowest > took/3 {
+				t.Errorf("a write waited %v during a prune of %v: held up by the prune", slowest, took)
+			}
+			t.Logf("prune of %d rows took %v; slowest write meanwhile %v (%d writes)", old, took, slowest, i)
+			return
+		default:
+		}
+		at := time.Now()
+		save(t, s, Batch{Questions: []Question{{ID: fmt.Sprintf("new%d", i), At: t0, Text: "new", Outcome: OutcomeNone}}})
+		slowest = max(slowest, time.Since(at))
+	}
 }
