@@ -93,13 +93,16 @@ func (b *Bot) queue(kind, id string, do func(context.Context) error) {
 	b.queueAfter(kind, id, nil, do)
 }
 
-// queueAfter is queue for work that must first wait for something, without a worker.
-func (b *Bot) queueAfter(kind, id string, wait, do func(context.Context) error) {
+// queueAfter is queue for work that must first wait for something, without a worker. It
+// reports whether the work was taken: not when the queue is full or the bot stopping.
+func (b *Bot) queueAfter(kind, id string, wait, do func(context.Context) error) bool {
+	taken := b.replies.enqueue(reply{what: kind + " " + id, wait: wait, do: do})
 	outcome := "queued"
-	if !b.replies.enqueue(reply{what: kind + " " + id, wait: wait, do: do}) {
+	if !taken {
 		outcome = "dropped"
 	}
 	b.metrics.events.WithLabelValues(kind, outcome).Inc()
+	return taken
 }
 
 // dedupeKeys are the keys an event is known by: its ID, and its channel and timestamp.

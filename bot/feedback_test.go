@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -292,10 +293,16 @@ func TestGapsCommand(t *testing.T) {
 	flush()
 }
 
-// slowReports is a record that takes its time to read.
-type slowReports struct{ delay time.Duration }
+// slowReports is a record that takes its time to read, and whose gaps may fail.
+type slowReports struct {
+	delay   time.Duration
+	gapsErr error
+}
 
 func (r slowReports) Gaps(ctx context.Context, since time.Time, limit int) ([]store.Gap, error) {
+	if r.gapsErr != nil {
+		return nil, r.gapsErr
+	}
 	return []store.Gap{{Question: "what is graphql", Asked: 3, Outcome: store.OutcomeNone}}, nil
 }
 
@@ -325,5 +332,17 @@ func TestGapsCommandSlowRecord(t *testing.T) {
 	}
 	if p := posts[0]; p.ResponseURL != h.slack.ResponseURL("g") || !strings.Contains(string(p.Blocks), "what is graphql") {
 		t.Errorf("report: %+v", p)
+	}
+}
+
+// TestGapsCommandUnreadableGaps: gaps that cannot be read are said to be so, never shown as
+// "none", which would look like good news.
+func TestGapsCommandUnreadableGaps(t *testing.T) {
+	h := startWith(t, httpMode, nil, bot.Options{Reports: slowReports{gapsErr: errors.New("database is locked")}},
+		func(c *bot.Config) { c.Admins = []string{"UADMIN"} })
+	form := strings.Replace(string(commandForm("gaps", h.slack.ResponseURL("g"))), "user_id=U1", "user_id=UADMIN", 1)
+	_, _, body := h.post("/slack/commands", "application/x-www-form-urlencoded", []byte(form), true)
+	if !strings.Contains(body, "cannot be read right now") || strings.Contains(body, "None: every question") {
+		t.Errorf("report: %s", body)
 	}
 }

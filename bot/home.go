@@ -101,22 +101,28 @@ func (b *Bot) adminBlocks(ctx context.Context) []slack.Block {
 		return []slack.Block{header, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType,
 			"Questions are not recorded (`DATABASE_URL=off`), so there is nothing to report.", false, false), nil, nil)}
 	}
-	ctx, cancel := context.WithTimeout(ctx, reportTimeout)
-	defer cancel()
 	since := time.Now().Add(-reportWindow)
-	stats, err := b.reports.Stats(ctx, since)
+	section := func(text string) slack.Block {
+		return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(text, maxSectionText), false, false), nil, nil)
+	}
+	// Each query its own time: a slow first one must not leave the second none.
+	sctx, cancel := context.WithTimeout(ctx, reportTimeout)
+	stats, err := b.reports.Stats(sctx, since)
+	cancel()
 	if err != nil {
-		b.log.Warn("App Home: no numbers", "err", err)
-		return []slack.Block{header, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "The record of questions cannot be read right now.", false, false), nil, nil)}
+		b.log.Warn("the report has no numbers", "err", err)
+		return []slack.Block{header, section("The record of questions cannot be read right now.")}
 	}
-	gaps, err := b.reports.Gaps(ctx, since, 5)
+	gctx, cancel := context.WithTimeout(ctx, reportTimeout)
+	gaps, err := b.reports.Gaps(gctx, since, 5)
+	cancel()
+	top := "*Top gaps*\n" + gapList(gaps)
 	if err != nil {
-		b.log.Warn("App Home: no gaps", "err", err)
+		// Never "no gaps": a report that cannot be read must not look like good news.
+		b.log.Warn("the report has no gaps", "err", err)
+		top = "*Top gaps*\nThey cannot be read right now."
 	}
-	return []slack.Block{header,
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, statsLine(stats), false, false), nil, nil),
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate("*Top gaps*\n"+gapList(gaps), maxSectionText), false, false), nil, nil),
-	}
+	return []slack.Block{header, section(statsLine(stats)), section(top)}
 }
 
 // statsLine sums up a week of questions.
@@ -174,17 +180,20 @@ func (b *Bot) gapsMessage(ctx context.Context, user, responseURL string) message
 		return msg
 	case <-t.C:
 	}
+	slow := textMessage("The record of questions is slow to read right now. Try again in a minute.")
 	if responseURL == "" {
-		return textMessage("The record of questions is slow to read right now. Try again in a minute.")
+		return slow
 	}
 	var msg message
-	b.queueAfter("gaps", user, func(ctx context.Context) error {
+	if !b.queueAfter("gaps", user, func(ctx context.Context) error {
 		select {
 		case msg = <-report:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	}, func(ctx context.Context) error { return b.respond(ctx, responseURL, msg) })
+	}, func(ctx context.Context) error { return b.respond(ctx, responseURL, msg) }) {
+		return slow // nothing would send the report: promise none
+	}
 	return textMessage("Gathering this week's numbers: the report follows in a moment.")
 }
