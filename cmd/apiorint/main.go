@@ -83,14 +83,14 @@ type quietRedis struct{}
 
 func (quietRedis) Printf(context.Context, string, ...any) {}
 
-// afterLoadKey carries what the process does once serve has loaded the knowledge.
+// afterLoadKey carries what the process does each time serve has loaded the knowledge.
 type afterLoadKey struct{}
 
 func withAfterLoad(ctx context.Context, f func(*slog.Logger)) context.Context {
 	return context.WithValue(ctx, afterLoadKey{}, f)
 }
 
-// afterLoad runs what main asked to run once the knowledge is loaded, if anything.
+// afterLoad runs what main asked to run once knowledge is loaded and in service, if anything.
 func afterLoad(ctx context.Context, log *slog.Logger) {
 	if f, ok := ctx.Value(afterLoadKey{}).(func(*slog.Logger)); ok {
 		f(log)

@@ -179,4 +179,5 @@ func (r *reloader) reload(ctx context.Context) {
 	}
 	r.log.Info("knowledge reloaded", "sections", ix.Size(), "hash", ix.Hash(), "took", time.Since(start).Round(time.Millisecond))
 	r.report(nil)
+	afterLoad(ctx, r.log) // the knowledge in service, and so what is live, has changed
 }

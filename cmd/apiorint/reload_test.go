@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/apiorint/apiorint/bot/fakeslack"
+	"github.com/apiorint/apiorint/index"
 	"github.com/apiorint/apiorint/knowledge/synthetic"
 )
 
@@ -289,5 +292,48 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	}
 	if _, body, err := s.command(pigeonQuestion); err != nil || !strings.Contains(body, pigeonV2Text) {
 		t.Errorf("after: %v %s", err, body)
+	}
+}
+
+// TestReloadRunsAfterLoad: what main runs once knowledge is in service (tuning the
+// collector to what is live) runs again after each reload that changed the knowledge, and
+// not after one that changed nothing or failed.
+func TestReloadRunsAfterLoad(t *testing.T) {
+	kdir := t.TempDir()
+	write := func(text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(kdir, "pigeons.md"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(pigeonV1)
+	getenv := mapEnv(map[string]string{"KNOWLEDGE_DIR": kdir})
+	log := slog.New(slog.DiscardHandler)
+	ix, err := loadIndex(context.Background(), getenv, log, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := index.NewLive(ix)
+	defer live.Close()
+	var runs int
+	ctx := withAfterLoad(context.Background(), func(*slog.Logger) { runs++ })
+	r := &reloader{getenv: getenv, log: log, live: live, report: func(error) {}}
+
+	steps := []struct {
+		name string
+		text string // written before the reload
+		want int    // runs after it
+	}{
+		{"unchanged", pigeonV1, 0},
+		{"changed", pigeonV2, 1},
+		{"broken", "\x00", 1},
+		{"changed again", pigeonV1, 2},
+	}
+	for _, s := range steps {
+		write(s.text)
+		r.reload(ctx)
+		if runs != s.want {
+			t.Errorf("after %s: ran %d times, want %d", s.name, runs, s.want)
+		}
 	}
 }

@@ -128,6 +128,9 @@ func loadIndex(ctx context.Context, getenv func(string) string, log *slog.Logger
 	case errors.Is(err, index.ErrUnchanged):
 		return nil, err
 	case ctx.Err() != nil:
+		if err == nil {
+			ix.Close() // built, but stopped before anyone could use it
+		}
 		return nil, fmt.Errorf("stopped while indexing the knowledge: %w", ctx.Err())
 	case errors.Is(err, index.ErrNotOurs):
 		return nil, fmt.Errorf("INDEX_PATH %s is %w: nothing was changed; point INDEX_PATH at a new or empty directory", path, err)
