@@ -65,6 +65,14 @@ func (q *replyQueue) enqueue(r reply) bool {
 func (q *replyQueue) run(r reply) {
 	defer q.wg.Done()
 	defer func() { <-q.taken }()
+	// A panic in the wait or the work fails this reply, not the process.
+	defer func() {
+		if p := recover(); p != nil {
+			q.metrics.panics.Inc()
+			q.metrics.replies.WithLabelValues("failed").Inc()
+			q.log.Error("panic in reply", "reply", r.what, "panic", p)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(q.ctx, q.timeout)
 	defer cancel()
 	start := time.Now()
@@ -85,13 +93,6 @@ func (q *replyQueue) run(r reply) {
 		return
 	}
 	defer func() { <-q.running }()
-	defer func() {
-		if p := recover(); p != nil {
-			q.metrics.panics.Inc()
-			q.metrics.replies.WithLabelValues("failed").Inc()
-			q.log.Error("panic in reply", "reply", r.what, "panic", p)
-		}
-	}()
 	if err := r.do(ctx); err != nil {
 		failed(err)
 		return

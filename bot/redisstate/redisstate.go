@@ -6,8 +6,9 @@
 // set, and Wait spaces posts with a limiter of this process alone. A background probe
 // notices when Redis is back.
 //
-// Keys: Prefix+"seen:"+key for handled events, and "rate:"+Prefix+"post:"+channel for the
-// post rate (redis_rate adds its own "rate:" in front). Both expire by themselves.
+// Keys: Prefix+"seen:"+key for handled events, "rate:"+Prefix+"post:"+channel for the post
+// rate (redis_rate adds its own "rate:" in front), and Prefix+"probe", which the probe
+// writes while Redis is down. All expire by themselves.
 package redisstate
 
 import (
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"slices"
 	"sync"
@@ -77,6 +79,9 @@ type Client struct {
 	downSince atomic.Int64 // unix nanoseconds, for the "back" log line
 	errs      atomic.Uint64
 	wentDown  chan struct{} // wakes the probe; buffered, so marking down never blocks
+
+	mu      sync.Mutex
+	waiting map[string]int // by channel: this process's posts waiting for their turn
 
 	stop      context.CancelFunc // ends the probe
 	probing   sync.WaitGroup
@@ -143,6 +148,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 		ttl:      opts.TTL,
 		log:      opts.Logger,
 		wentDown: make(chan struct{}, 1),
+		waiting:  make(map[string]int),
 		stop:     stop,
 	}
 	c.probing.Go(func() { c.probe(probeCtx, opts.ProbeEvery) })
@@ -216,9 +222,24 @@ func (c *Client) FirstSeen(ctx context.Context, keys ...string) (first bool, err
 
 // Wait blocks until channel may receive one more post under the rate shared by every
 // replica, or ctx ends. When Redis does not answer it spaces posts with a limiter of this
-// process (the same rate) instead; the only error it returns is ctx's.
+// process (the same rate) instead. A post that cannot get its turn before ctx's deadline —
+// counting the posts of this process already waiting for the channel — fails at once with
+// context.DeadlineExceeded, rather than holding its place until then; the only other error
+// is ctx's.
 func (c *Client) Wait(ctx context.Context, channel string) error {
 	key := c.prefix + "post:" + channel
+	ahead := c.queue(channel, +1)
+	defer c.queue(channel, -1)
+	every := c.limit.Period / time.Duration(c.limit.Rate)
+	late := func(wait time.Duration) error {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return fmt.Errorf("redisstate: posting to %s: %w (%d posts ahead)", channel, context.DeadlineExceeded, ahead)
+		}
+		return nil
+	}
+	if err := late(time.Duration(max(ahead-c.limit.Burst+1, 0)) * every); err != nil {
+		return err
+	}
 	for {
 		if c.down.Load() {
 			return c.local.Wait(ctx, channel)
@@ -234,9 +255,13 @@ func (c *Client) Wait(ctx context.Context, channel string) error {
 		if res.Allowed > 0 {
 			return nil
 		}
-		// GCRA says exactly when the next post fits; another replica may take that
-		// slot first, so ask again then.
-		t := time.NewTimer(res.RetryAfter)
+		if err := late(res.RetryAfter); err != nil {
+			return err
+		}
+		// GCRA says exactly when the next post fits; another post (of this replica or
+		// another) may take that slot first, so ask again then, a little spread out so
+		// that the waiters of a busy channel do not all ask at once.
+		t := time.NewTimer(res.RetryAfter + rand.N(every/10+1))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -244,6 +269,20 @@ func (c *Client) Wait(ctx context.Context, channel string) error {
 		case <-t.C:
 		}
 	}
+}
+
+// queue adds d to the posts of this process waiting for channel, and returns how many were
+// waiting before.
+func (c *Client) queue(channel string, d int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	before := c.waiting[channel]
+	if before+d == 0 {
+		delete(c.waiting, channel)
+	} else {
+		c.waiting[channel] = before + d
+	}
+	return before
 }
 
 // Status is "ok", or "down" from the first failed command until a probe succeeds again.

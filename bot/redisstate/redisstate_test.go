@@ -249,6 +249,46 @@ func TestWaitChannelsAreIndependent(t *testing.T) {
 	}
 }
 
+// TestWaitFailsFastPastTheDeadline: posts to a flooded channel that cannot get their turn
+// before their deadline fail at once, rather than holding their place (and a slot of the
+// reply queue) until it passes.
+func TestWaitFailsFastPastTheDeadline(t *testing.T) {
+	t.Parallel()
+	url := redisURL(t)
+	c := open(t, url, redisstate.Options{Prefix: testPrefix(t, url), Rate: 1, Burst: 1})
+	ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	type result struct {
+		err  error
+		took time.Duration
+	}
+	results := make(chan result, 5)
+	for range 5 {
+		go func() {
+			err := c.Wait(ctx, "flood")
+			results <- result{err, time.Since(start)}
+		}()
+	}
+	posted := 0
+	for range 5 {
+		r := <-results
+		switch {
+		case r.err == nil:
+			posted++
+		case !errors.Is(r.err, context.DeadlineExceeded):
+			t.Errorf("Wait = %v, want context.DeadlineExceeded", r.err)
+		case r.took > 1300*time.Millisecond:
+			// At once, or after its one wait when the post before it had already gone.
+			t.Errorf("a post that could not make its deadline failed only after %s, near the deadline", r.took)
+		}
+	}
+	// At one a second within 1.5 s: the first at once, the second a second later.
+	if posted != 2 {
+		t.Errorf("%d posts went out, want 2", posted)
+	}
+}
+
 // Two replicas posting in turn to one channel are spaced as one.
 func TestWaitSharedAcrossReplicas(t *testing.T) {
 	t.Parallel()
