@@ -39,9 +39,11 @@ const (
 // valid timestamp and signature gets 401 and causes nothing; one whose body is over maxBody
 // gets 413; a form with ssl_check=1 (Slack checking the certificate) gets 200 and nothing
 // else, signed or not. Nothing scarce is held before a request is verified: its body is
-// read under a deadline of its own, an unsigned one (only ever an ssl_check) no further than
-// a few kilobytes, a large one only within a budget shared by all, and only a verified
-// request takes one of the slots that bound the work done at once.
+// read under a deadline of its own, an unsigned one (only ever an ssl_check) kept to a few
+// kilobytes, a large one only within a budget shared by all, and only a verified request
+// takes one of the slots that bound the work done at once. A body refused for its size is
+// still read to its end (up to 1 MiB, under the same deadline, keeping none of it) so that
+// the sender gets the answer rather than a reset connection.
 func (b *Bot) slackRequest(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		unsigned := b.verify.checkHeaders(r.Header)

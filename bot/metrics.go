@@ -32,7 +32,7 @@ func newMetrics() *metrics {
 		}, []string{"transport", "kind"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "apiorint_http_refused_total",
-			Help: "Requests refused before any work, by reason (unsigned, stale, bad_signature, too_large, slow_body, busy, bad_request), and replies refused because their response URL is not Slack's (response_url).",
+			Help: "Requests refused before any work, by reason (unsigned, stale, bad_signature, too_large, slow_body, busy, bad_request); and, over either transport, clicks whose button value the bot did not sign (button_value) and replies whose response URL is not Slack's (response_url).",
 		}, []string{"reason"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "apiorint_events_total",
@@ -99,7 +99,7 @@ func (m *metrics) watch(b *Bot) {
 			get        func(store.RecorderStats) float64
 		}{
 			{"apiorint_records_written_total", "Question and vote records written to the database.", func(s store.RecorderStats) float64 { return float64(s.Written) }},
-			{"apiorint_records_dropped_total", "Records dropped: the recorder's queue was full.", func(s store.RecorderStats) float64 { return float64(s.Dropped) }},
+			{"apiorint_records_dropped_total", "Records not written: the recorder's queue was full or closed, the record was invalid, or it was still queued when a stop ran out of time.", func(s store.RecorderStats) float64 { return float64(s.Dropped) }},
 			{"apiorint_record_writes_failed_total", "Failed attempts to write a batch of records (retried).", func(s store.RecorderStats) float64 { return float64(s.Failed) }},
 		} {
 			get := c.get

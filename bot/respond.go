@@ -35,8 +35,8 @@ func (h responseHosts) allowed(raw string) bool {
 // errResponseURL is what a reply to an address outside responseHosts fails with.
 var errResponseURL = errors.New("the response URL is not Slack's (hooks.slack.com) nor SLACK_API_URL's host: refused")
 
-// respond posts msg to a response URL as w: an ephemeral message that replaces nothing,
-// unless shape changes it.
+// respond posts msg to a response URL, as an ephemeral message that replaces nothing
+// unless shape changes the webhook message it is sent as.
 func (b *Bot) respond(ctx context.Context, responseURL string, msg message, shape ...func(*slack.WebhookMessage)) error {
 	if !b.responses.allowed(responseURL) {
 		b.metrics.refused.WithLabelValues("response_url").Inc()
