@@ -195,6 +195,14 @@ func (p *process) peakRSS() int64 {
 	return 0
 }
 
+// kill ends the process at once unless it has already ended (after stop, say).
+func (p *process) kill() {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+	}
+}
+
 // stop sends SIGTERM and returns the exit status.
 func (p *process) stop() (int, error) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
@@ -223,10 +231,7 @@ func spawnAndMeasure(ctx context.Context, o options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		noop.cmd.Process.Kill()
-		noop.cmd.Wait()
-	}()
+	defer noop.kill()
 
 	fake := fakeslack.New()
 	defer fake.Close()
@@ -242,11 +247,13 @@ func spawnAndMeasure(ctx context.Context, o options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer bot.kill() // when something below fails; stopped properly otherwise
 	fmt.Fprintf(stdout, "start-up to a healthy /healthz (recording on, SQLite): %.0f ms\n", ms(startup))
 	unrecorded, _, err := start(ctx, bin, []string{"serve"}, append(env, "DATABASE_URL=off"), "/healthz")
 	if err != nil {
 		return err
 	}
+	defer unrecorded.kill()
 
 	// The no-op handler and the bots take turns, so that all see the same machine: what
 	// else runs on it changes from second to second.
@@ -338,11 +345,14 @@ func burst(ctx context.Context, base, secret string, fake *fakeslack.Server, n i
 			t := time.Now()
 			res, err := client.Do(req)
 			acks[i] = time.Since(t)
-			if err != nil || res.StatusCode != http.StatusOK {
+			if err != nil {
 				failed.Add(1)
 				return
 			}
 			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				failed.Add(1)
+			}
 		})
 	}
 	close(ready)

@@ -46,7 +46,7 @@ func measureReplicas(ctx context.Context, o options, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		defer p.stop()
+		defer p.kill() // when something below fails; stopped properly otherwise
 		replicas = append(replicas, p)
 	}
 	before := len(fake.Posts())
@@ -120,12 +120,15 @@ func sendMentions(ctx context.Context, bases []string, secret string, n int, run
 					t := time.Now()
 					res, err := client.Do(req)
 					mine = append(mine, time.Since(t))
-					if err != nil || res.StatusCode != http.StatusOK {
+					if err != nil {
 						failed++
 						continue
 					}
 					io.Copy(io.Discard, res.Body)
 					res.Body.Close()
+					if res.StatusCode != http.StatusOK {
+						failed++
+					}
 				}
 			}
 			mu.Lock()
