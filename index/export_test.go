@@ -6,3 +6,10 @@ func (ix *Index) ForgetHits() {
 	ix.library.hits.forget()
 	ix.article.hits.forget()
 }
+
+// forget empties the memo.
+func (c *memo[V]) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.m)
+}

@@ -33,10 +33,3 @@ func (c *memo[V]) put(key string, v V) {
 	}
 	c.m[key] = v
 }
-
-// forget empties the memo.
-func (c *memo[V]) forget() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.m)
-}
