@@ -15,6 +15,7 @@ import (
 	"github.com/apiorint/apiorint/bot/store"
 	"github.com/apiorint/apiorint/index"
 	"github.com/slack-go/slack"
+	"golang.org/x/sync/semaphore"
 )
 
 // A Searcher finds the sections that answer a question; *index.Index and *index.Live are
@@ -100,7 +101,7 @@ type Bot struct {
 	rate    limiter
 	slots   chan struct{} // one per verified Slack request being handled over HTTP
 	// largeBodies bounds the large request bodies read, before they are verified.
-	largeBodies *byteBudget
+	largeBodies *semaphore.Weighted // bytes
 	render      *renderer
 	replies     *replyQueue
 	records     Recorder
@@ -184,7 +185,7 @@ func New(cfg Config, s Searcher, opts Options) *Bot {
 		seen:        newSeenSet(seenCapacity),
 		redis:       opts.Redis,
 		slots:       make(chan struct{}, opts.MaxConcurrent),
-		largeBodies: newByteBudget(largeBudget),
+		largeBodies: semaphore.NewWeighted(largeBudget),
 		render:      newRenderer(newRefSigner(cfg.BotToken)),
 		replies:     newReplyQueue(opts.Workers, opts.QueueSize, replyTimeout, opts.Logger, m),
 		records:     opts.Recorder,

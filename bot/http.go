@@ -71,12 +71,15 @@ func (b *Bot) slackRequest(next func(w http.ResponseWriter, r *http.Request, bod
 				size = r.ContentLength
 			}
 			if size > smallBody {
-				if !b.largeBodies.acquire(r.Context(), size) {
+				wait, cancel := context.WithTimeout(r.Context(), busyWait)
+				err := b.largeBodies.Acquire(wait, size)
+				cancel()
+				if err != nil {
 					b.metrics.refused.WithLabelValues("busy").Inc()
 					http.Error(w, "busy, try again", http.StatusServiceUnavailable)
 					return
 				}
-				defer b.largeBodies.release(size)
+				defer b.largeBodies.Release(size)
 				limit = size
 			}
 		}
@@ -134,46 +137,6 @@ func discard(w http.ResponseWriter, r *http.Request) {
 func (b *Bot) tooLarge(w http.ResponseWriter) {
 	b.metrics.refused.WithLabelValues("too_large").Inc()
 	http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
-}
-
-// A byteBudget bounds the bytes of the large bodies being read at once.
-type byteBudget struct {
-	mu    sync.Mutex
-	free  int64
-	freed chan struct{} // closed and replaced when bytes are released
-}
-
-func newByteBudget(size int64) *byteBudget {
-	return &byteBudget{free: size, freed: make(chan struct{})}
-}
-
-// acquire takes n bytes of the budget, waiting at most busyWait for them.
-func (bb *byteBudget) acquire(ctx context.Context, n int64) bool {
-	wait, cancel := context.WithTimeout(ctx, busyWait)
-	defer cancel()
-	for {
-		bb.mu.Lock()
-		if bb.free >= n {
-			bb.free -= n
-			bb.mu.Unlock()
-			return true
-		}
-		freed := bb.freed
-		bb.mu.Unlock()
-		select {
-		case <-freed:
-		case <-wait.Done():
-			return false
-		}
-	}
-}
-
-func (bb *byteBudget) release(n int64) {
-	bb.mu.Lock()
-	defer bb.mu.Unlock()
-	bb.free += n
-	close(bb.freed)
-	bb.freed = make(chan struct{})
 }
 
 func isForm(r *http.Request) bool {
