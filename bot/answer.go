@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/apiorint/apiorint/bot/store"
-	"github.com/apiorint/apiorint/index"
 )
 
 // A question is something someone asked the bot, and where.
@@ -42,21 +41,23 @@ func (b *Bot) answer(ctx context.Context, q question, v view) message {
 	}
 	b.metrics.answers.WithLabelValues(string(ans.Match)).Inc()
 	id := newAnswerID()
-	b.record(q, text, id, ans)
-	return b.render.answer(ans, id, b.search.Topics(), v)
-}
-
-// record keeps the question and what it got, if the bot keeps records.
-func (b *Bot) record(q question, text, id string, ans index.Answer) {
-	if b.records == nil {
-		return
-	}
-	rec := store.Question{ID: id, At: time.Now().UTC(), Surface: q.surface, Team: q.team, Channel: q.channel, User: q.user,
-		Text: text, Outcome: string(ans.Match)}
+	rec := q.record(id, text, string(ans.Match))
 	if len(ans.Results) > 0 {
 		rec.Section, rec.Score = ans.Results[0].ID, ans.Results[0].Score
 	}
-	if !b.records.Question(rec) {
+	b.keep(rec)
+	return b.render.answer(ans, id, b.search.Topics(), v)
+}
+
+// record is the record of answer id given to q, read as text, with outcome.
+func (q question) record(id, text, outcome string) store.Question {
+	return store.Question{ID: id, At: time.Now().UTC(), Surface: q.surface, Team: q.team, Channel: q.channel, User: q.user,
+		Text: text, Outcome: outcome}
+}
+
+// keep hands rec to the recorder, if the bot keeps records.
+func (b *Bot) keep(rec store.Question) {
+	if b.records != nil && !b.records.Question(rec) {
 		b.metrics.records.WithLabelValues("dropped").Inc()
 	}
 }

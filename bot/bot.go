@@ -74,10 +74,13 @@ type Options struct {
 	PostRate  float64
 	PostBurst int
 	// Knowledge describes the knowledge in service for /healthz; nil leaves it out.
-	Knowledge interface {
-		Size() int
-		Hash() string
-	}
+	Knowledge Knowledge
+}
+
+// Knowledge describes the knowledge in service; *index.Index and *index.Live do.
+type Knowledge interface {
+	Size() int    // sections that can be answers
+	Hash() string // the same knowledge, the same hash
 }
 
 // A limiter spaces the messages posted to a channel.
@@ -106,13 +109,10 @@ type Bot struct {
 	replies     *replyQueue
 	records     Recorder
 	reports     Reports
-	knowledge   interface {
-		Size() int
-		Hash() string
-	}
-	wait      time.Duration
-	responses responseHosts
-	refusals  logLimit // warnings about requests refused as not from Slack
+	knowledge   Knowledge
+	wait        time.Duration
+	responses   responseHosts
+	refusals    logLimit // warnings about requests refused as not from Slack
 
 	started       atomic.Bool
 	self          atomic.Pointer[identity] // who the bot is, from auth.test

@@ -42,8 +42,9 @@ func (b *Bot) publishHome(ctx context.Context, user, section string, note ...str
 	}
 	if sec, ok := b.search.Section(section); ok && section != "" {
 		id := newAnswerID()
-		b.record(question{surface: store.SurfaceHome, user: user}, sec.Title, id,
-			index.Answer{Match: index.MatchAnswer, Results: []index.Result{sec}})
+		rec := question{surface: store.SurfaceHome, user: user}.record(id, sec.Title, store.OutcomeAnswer)
+		rec.Section, rec.Score = sec.ID, sec.Score
+		b.keep(rec)
 		msg := b.render.answer(index.Answer{Query: sec.Title, Match: index.MatchAnswer, Results: []index.Result{sec}}, id, nil, view{})
 		add(msg.Blocks...)
 		add(slack.NewDividerBlock())

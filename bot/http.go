@@ -319,8 +319,8 @@ func (b *Bot) handleInteraction(w http.ResponseWriter, r *http.Request, body []b
 }
 
 // handleHealth answers 200 once the bot is running (its token checked, its transports up,
-// in Socket Mode connected once), and 503 before that and while it stops. It says which knowledge is in service, and how
-// Redis is when the bot shares state through it.
+// in Socket Mode connected once), and 503 before that and while it stops. It says which
+// knowledge is in service, and how Redis is when the bot shares state through it.
 func (b *Bot) handleHealth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		status := map[string]any{"status": "ok", "mode": "http"}

@@ -98,13 +98,9 @@ func (b *Bot) showSection(q question, r ref) message {
 	}
 	b.metrics.answers.WithLabelValues("section").Inc()
 	id := newAnswerID()
-	if b.records != nil {
-		rec := store.Question{ID: id, At: time.Now().UTC(), Surface: q.surface, Team: q.team, Channel: q.channel, User: q.user,
-			Text: r.Question, Outcome: store.OutcomeAnswer, Section: sec.ID, Parent: r.Answer}
-		if !b.records.Question(rec) {
-			b.metrics.records.WithLabelValues("dropped").Inc()
-		}
-	}
+	rec := q.record(id, r.Question, store.OutcomeAnswer)
+	rec.Section, rec.Parent = sec.ID, r.Answer
+	b.keep(rec)
 	return b.render.answer(index.Answer{Query: r.Question, Match: index.MatchAnswer, Results: []index.Result{sec}}, id, nil, view{share: true})
 }
 
