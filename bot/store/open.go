@@ -81,6 +81,16 @@ func OpenLazy(ctx context.Context, rawURL string) (Store, error) {
 	return s, nil
 }
 
+// SQLitePath returns the file a sqlite: DATABASE_URL names, and false for any other URL.
+func SQLitePath(rawURL string) (string, bool) {
+	const scheme = "sqlite:"
+	rawURL = strings.TrimSpace(rawURL)
+	if len(rawURL) < len(scheme) || !strings.EqualFold(rawURL[:len(scheme)], scheme) {
+		return "", false
+	}
+	return strings.TrimPrefix(rawURL[len(scheme):], "//"), true
+}
+
 // open checks rawURL and prepares a connection pool without connecting.
 func open(rawURL string) (*sqlStore, error) {
 	rawURL = strings.TrimSpace(rawURL)
@@ -98,7 +108,7 @@ func open(rawURL string) (*sqlStore, error) {
 	}
 	switch u.Scheme {
 	case "sqlite":
-		path := strings.TrimPrefix(rawURL[len("sqlite:"):], "//")
+		path, _ := SQLitePath(rawURL)
 		switch {
 		case path == "":
 			return nil, errors.New("DATABASE_URL sqlite: names no file: expected sqlite:PATH, e.g. sqlite:apiorint.db")

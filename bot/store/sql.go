@@ -205,22 +205,18 @@ func (s *sqlStore) Gaps(ctx context.Context, since time.Time, limit int) ([]Gap,
 		return nil, err
 	}
 	d := s.dialect
-	rows, err := s.db.QueryContext(ctx, d.rebind(fmt.Sprintf(gapsQuery, d.collate())), d.timeArg(since), d.timeArg(since), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: gaps: %w", err)
-	}
-	defer rows.Close()
 	gaps := []Gap{}
-	for rows.Next() {
+	err := s.each(ctx, fmt.Sprintf(gapsQuery, d.collate()), []any{d.timeArg(since), d.timeArg(since), limit}, func(rows *sql.Rows) error {
 		var g Gap
 		if err := rows.Scan(&g.Question, &g.Asked, &g.Outcome, &g.Section, timeScan{&g.Last}); err != nil {
-			return nil, fmt.Errorf("store: gaps: %w", err)
+			return err
 		}
 		// Whole seconds, so that JSON shows RFC 3339 without fractions.
 		g.Last = g.Last.Truncate(time.Second)
 		gaps = append(gaps, g)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: gaps: %w", err)
 	}
 	return gaps, nil
@@ -245,7 +241,7 @@ func (s *sqlStore) Stats(ctx context.Context, since time.Time) (Stats, error) {
 	fail := func(err error) (Stats, error) { return st, fmt.Errorf("store: stats: %w", err) }
 
 	perDay := map[int64]int{}
-	err := s.each(ctx, fmt.Sprintf(statsQuestions, d.dayExpr("at")), from, func(rows *sql.Rows) error {
+	err := s.each(ctx, fmt.Sprintf(statsQuestions, d.dayExpr("at")), []any{from}, func(rows *sql.Rows) error {
 		var dayNo int64
 		var surface, outcome string
 		var n int
@@ -271,7 +267,7 @@ func (s *sqlStore) Stats(ctx context.Context, since time.Time) (Stats, error) {
 		sections[id] = sec
 		return sec
 	}
-	err = s.each(ctx, statsSections, from, func(rows *sql.Rows) error {
+	err = s.each(ctx, statsSections, []any{from}, func(rows *sql.Rows) error {
 		var id string
 		var n int
 		if err := rows.Scan(&id, &n); err != nil {
@@ -283,7 +279,7 @@ func (s *sqlStore) Stats(ctx context.Context, since time.Time) (Stats, error) {
 	if err != nil {
 		return fail(err)
 	}
-	err = s.each(ctx, statsVotes, from, func(rows *sql.Rows) error {
+	err = s.each(ctx, statsVotes, []any{from}, func(rows *sql.Rows) error {
 		var id string
 		var up, down int
 		if err := rows.Scan(&id, &up, &down); err != nil {
@@ -330,9 +326,9 @@ func days(since, now time.Time, perDay map[int64]int) []DayCount {
 	return out
 }
 
-// each runs query with arg and calls f for each row.
-func (s *sqlStore) each(ctx context.Context, query string, arg any, f func(*sql.Rows) error) error {
-	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(query), arg)
+// each runs query with args and calls f for each row.
+func (s *sqlStore) each(ctx context.Context, query string, args []any, f func(*sql.Rows) error) error {
+	rows, err := s.db.QueryContext(ctx, s.dialect.rebind(query), args...)
 	if err != nil {
 		return err
 	}

@@ -168,8 +168,7 @@ func openStore(ctx context.Context, getenv func(string) string, stderr io.Writer
 	if url == "" {
 		url = store.DefaultURL
 	}
-	if rest, ok := strings.CutPrefix(url, "sqlite:"); ok {
-		path := strings.TrimPrefix(rest, "//")
+	if path, ok := store.SQLitePath(url); ok {
 		if _, err := os.Stat(path); path != "" && errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(stderr, "apiorint: DATABASE_URL %s: there is no such file: nothing was recorded there (is this the bot's working directory?)\n", url)
 			return emptyStore(ctx)
