@@ -65,7 +65,7 @@ func (l *Live) Search(ctx context.Context, text string, n int) (Answer, error) {
 		g.mu.RUnlock()
 		if l.current.Load() == g {
 			// Closed and not replaced: Live itself was closed.
-			return Answer{Query: text, Match: MatchNone, Uncovered: []string{}, Results: []Result{}}, ErrClosed
+			return noAnswer(text), ErrClosed
 		}
 		// Replaced and closed meanwhile: ask its successor.
 	}

@@ -129,8 +129,13 @@ func (ix *Index) Explain(ctx context.Context, text string, n int) (Answer, Expla
 	return ans, why, err
 }
 
+// noAnswer is the answer to text that gives nothing: lists empty, never nil, for JSON.
+func noAnswer(text string) Answer {
+	return Answer{Query: text, Match: MatchNone, Uncovered: []string{}, Results: []Result{}}
+}
+
 func (ix *Index) search(ctx context.Context, text string, n int, why *Explanation) (Answer, error) {
-	ans := Answer{Query: text, Match: MatchNone, Uncovered: []string{}, Results: []Result{}}
+	ans := noAnswer(text)
 	if ix.closed.Load() {
 		return ans, ErrClosed
 	}
