@@ -41,16 +41,29 @@ type bar struct {
 }
 
 // bars are the quality bars of each shipped set: "article" was written with the article in
-// view, "dev" in the voice of Slack users and tuned on, "aside" in that voice too and never
-// tuned on.
+// view, "dev" in the voice of Slack users and tuned on, "train…" by five other writers on
+// 2026-11-25, and "aside" in the voice of Slack users too, never tuned on. The ranker
+// learns from every set but "aside" (TestRanker): their figures are of questions it has
+// seen, and TestRankerCrossValidation measures it on each writer's set held out.
 var bars = map[string]bar{
+	// Measured on 2026-11-25 with the ranker: top-1 98.0 %, top-3 99.3 %.
 	"article": {top1: 0.95, top3: 0.99, answered: 0.95, none: 1},
-	// Measured on 2026-11-24: top-1 88.1 %, top-3 98.0 %, answered 98.0 %, uncovered 97.6 %,
-	// none 96.7 %. The bar sits just under, so that a change that costs answers fails.
-	"dev": {top1: 0.87, top3: 0.97, answered: 0.95, uncovered: 0.95, none: 0.95},
-	// Measured once, at the end, never tuned on (2026-11-24): top-1 88.1 %, top-3 97.0 %,
-	// answered 99.0 %, uncovered 100 %, none 100 %. Short of the 90 % top-1 aimed at.
-	"aside": {top1: 0.87, top3: 0.96, answered: 0.95, uncovered: 0.95, none: 0.95},
+	// Measured on 2026-11-25: top-1 96.0 %, top-3 98.7 %, answered 98.0 %, uncovered
+	// 97.6 %, none 96.7 %. Each bar sits just under, so that a change that costs answers
+	// fails.
+	"dev": {top1: 0.95, top3: 0.98, answered: 0.95, uncovered: 0.95, none: 0.95},
+	// top-1 93.2 %, top-3 96.8 %, answered 95.9 %, uncovered 97.5 %, none 92.0 %.
+	"train": {top1: 0.92, top3: 0.95, answered: 0.94, uncovered: 0.95, none: 0.9},
+	// Answerable questions only. top-1 83.1 / 86.5 / 91.2 / 90.4 %; the rest of each is
+	// mostly questions not answered at all (answered 85.4 / 90.4 / 91.2 / 91.5 %).
+	"train-b": {top1: 0.82, top3: 0.85, answered: 0.84},
+	"train-c": {top1: 0.85, top3: 0.89, answered: 0.89},
+	"train-d": {top1: 0.90, top3: 0.92, answered: 0.90},
+	"train-e": {top1: 0.89, top3: 0.90, answered: 0.90},
+	// Never tuned on nor learned from. 2026-11-24, before the ranker: top-1 88.1 %, top-3
+	// 97.0 %; 2026-11-25 with it: top-1 94.1 %, top-3 99.0 %, answered 99.0 %, uncovered
+	// 100 %, none 100 %.
+	"aside": {top1: 0.93, top3: 0.98, answered: 0.95, uncovered: 0.95, none: 0.95},
 }
 
 // TestEval holds the search to the quality bar on each evaluation set.
@@ -81,7 +94,9 @@ func TestEval(t *testing.T) {
 			if r.Uncovered > 0 {
 				check("closest or none on uncovered questions", r.UncoveredRate(), b.uncovered)
 			}
-			check("none on small talk and off-topic questions", r.NoneRate(), b.none)
+			if r.SmallTalk+r.OffTopic > 0 {
+				check("none on small talk and off-topic questions", r.NoneRate(), b.none)
+			}
 		})
 	}
 	if total < 250 {

@@ -49,6 +49,8 @@ type Index struct {
 	topics    []Topic
 	profiles  map[string]profile
 	hash      string
+	weights   weights
+	ranker    *ranker // nil: text and profiles alone
 
 	// article searches the embedded article alone, library everything: a question whose
 	// every word the article knows is the article's to answer, however many other sections
@@ -94,6 +96,7 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 		opts.Path = filepath.Clean(opts.Path)
 	}
 	ix := &Index{
+		weights:   defaultWeights,
 		words:     newMemo[[]string](wordCacheSize),
 		sections:  make(map[string]knowledge.Section, len(lib.Sections)),
 		order:     make(map[string]int, len(lib.Sections)),
@@ -101,6 +104,11 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 		summaries: make(map[string]string),
 		profiles:  make(map[string]profile),
 	}
+	rk, err := parseRanker(rankerFile)
+	if err != nil {
+		return nil, err
+	}
+	ix.ranker = rk
 	docs := ix.collect(lib.Sections)
 	if len(docs) == 0 {
 		return nil, errors.New("index: the knowledge has no section with text")

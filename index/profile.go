@@ -16,13 +16,6 @@ type profile struct {
 	subjects [subjectCount]float64
 }
 
-// weights of what a question asks and of what it is about, next to how well its words
-// match a section's text (at most 1).
-const (
-	intentWeight  = 1.0
-	subjectWeight = 0.6
-)
-
 // profileOf reads a section's title and example questions as questions; its subjects also
 // come from its parent headings ("Complexity" under "Key Differences Between APIs And
 // Integrations" is about both).
@@ -82,7 +75,7 @@ func normalize(v []float64) {
 
 // similarity scores how well a section's profile fits what a question asks (intents, unit
 // length) and names (subjects, unit length): each a cosine, weighted.
-func (p profile) similarity(intents []float64, subjects [subjectCount]float64) float64 {
+func (p profile) similarity(intents []float64, subjects [subjectCount]float64, w weights) float64 {
 	var in, sub float64
 	for k, w := range intents {
 		in += w * p.intents[k]
@@ -90,7 +83,7 @@ func (p profile) similarity(intents []float64, subjects [subjectCount]float64) f
 	for i := range subjects {
 		sub += subjects[i] * p.subjects[i]
 	}
-	return intentWeight*in + subjectWeight*sub
+	return w.intents*in + w.subjects*sub
 }
 
 // withChildren gives a summary section a share of what its sub-sections answer: "how do

@@ -221,6 +221,7 @@ type reading struct {
 	phrased    []string // terms that its phrases stand for
 	phrases    int      // how many phrase rules it holds
 	tokens     []token  // the words left to search
+	terms      []string // the terms of all its words, in order, cues included
 	empty      bool     // no word at all: only punctuation, emoji or nothing
 }
 
@@ -318,6 +319,7 @@ func (ix *Index) read(question string) reading {
 	}
 	r.phrases = len(rules)
 	for i, w := range ws {
+		r.terms = append(r.terms, ix.analyze(w)...)
 		// A word that names a subject does so even inside another phrase: "api or
 		// integration" asks for a choice, between an API and an integration.
 		if s, weight := ix.lexicon.subjectOf(w, stems[i]); s >= 0 {

@@ -82,9 +82,12 @@ type weights struct {
 	// A word that names a subject ("api") is in most titles: which subject a question
 	// names is weighed by the sections' profiles.
 	subject float64
+	// How much what a question asks and which subjects it names count, next to how well
+	// its words match a section's text (at most 1): the cosines of the sections' profiles.
+	intents, subjects float64
 }
 
-var defaultWeights = weights{title: 3, body: 1, questions: 1, typo: 0.4, synonym: 3, phrase: 1, subject: 0.3}
+var defaultWeights = weights{title: 3, body: 1, questions: 1, typo: 0.4, synonym: 3, phrase: 1, subject: 0.3, intents: 1, subjects: 0.6}
 
 // candidates is how many sections the text search offers for re-ranking by what the
 // question asks.
@@ -114,12 +117,15 @@ type Explanation struct {
 	Scores    []ResultScore `json:"scores"`
 }
 
-// A ResultScore is how a section scored: its text match (weighted, at most 1) and how well
-// its profile fits what the question asks and names.
+// A ResultScore is how a section scored: its text match (weighted, at most 1), how well its
+// profile fits what the question asks and names, what the ranker learned of such questions,
+// and all of it weighed together.
 type ResultScore struct {
 	ID      string  `json:"id"`
 	Text    float64 `json:"text"`
 	Profile float64 `json:"profile"`
+	Learned float64 `json:"learned"`
+	Total   float64 `json:"total"`
 }
 
 // Explain is Search, with how the question was read and the results scored.
@@ -174,10 +180,32 @@ func (ix *Index) search(ctx context.Context, text string, n int, why *Explanatio
 	return ans, nil
 }
 
-// rank searches e's text for the words of p, adds the sections that the question's intents
-// point to, and orders them all by how well their text matches and how well their profile
-// fits what the question asks and names.
+// rank orders the sections that may answer a question by how they score, best first, at
+// most n of them.
 func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, why *Explanation) ([]Result, error) {
+	scored, err := ix.score(ctx, e, p, r, n)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(scored, func(a, b ResultScore) int {
+		return cmp.Or(cmp.Compare(b.Total, a.Total), cmp.Compare(ix.order[a.ID], ix.order[b.ID]))
+	})
+	scored = scored[:min(len(scored), n)]
+	if why != nil {
+		why.Scores = scored
+	}
+	out := make([]Result, len(scored))
+	for i, s := range scored {
+		out[i] = ix.result(ix.sections[s.ID], s.Total)
+	}
+	return out, nil
+}
+
+// score searches e's text for the words of p, adds the sections that the question's intents
+// point to, and scores them all by how well their text matches and how well their profile
+// fits what the question asks and names; when e is the article, the ranker adds what it
+// learned, and scores every section it knows.
+func (ix *Index) score(ctx context.Context, e *engine, p plan, r reading, n int) ([]ResultScore, error) {
 	intents := slices.Clone(r.intents)
 	asked := 0.0
 	for _, v := range r.intents {
@@ -202,7 +230,7 @@ func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, 
 	// The text weighs as much as the question is made of words to search rather than of
 	// cues of what it asks: "integrations = headache?" is about difficulty, whatever title
 	// "integrations" matches best.
-	content := float64(len(p.exact)+len(p.conceptTerms)+len(p.synonyms)+len(p.guesses)+r.phrases) + defaultWeights.subject*float64(len(p.subjectTerms))
+	content := float64(len(p.exact)+len(p.conceptTerms)+len(p.synonyms)+len(p.guesses)+r.phrases) + ix.weights.subject*float64(len(p.subjectTerms))
 	textWeight := 0.0
 	if content > 0 {
 		textWeight = content / (content + asked)
@@ -252,24 +280,38 @@ func (ix *Index) rank(ctx context.Context, e *engine, p plan, r reading, n int, 
 			}
 		}
 	}
-	scored := make([]ResultScore, 0, len(scores))
-	for id, text := range scores {
-		if profile := ix.profiles[id].similarity(intents, subjects); text+profile > 0 {
-			scored = append(scored, ResultScore{ID: id, Text: text, Profile: profile})
+	// The ranker learned from questions the article answers: it scores the article's
+	// sections, and not for a question about what the knowledge does not cover, which it
+	// never saw ("rest vs soap?").
+	var learned []float64
+	if rk := ix.ranker; rk != nil && e == ix.article && len(p.uncovered) == 0 {
+		learned = rk.scores(ix.features(r))
+		for _, id := range rk.sections {
+			if _, ok := scores[id]; !ok && e.ids[id] && about == nil {
+				scores[id] = 0
+			}
 		}
 	}
-	slices.SortFunc(scored, func(a, b ResultScore) int {
-		return cmp.Or(cmp.Compare(b.Text+b.Profile, a.Text+a.Profile), cmp.Compare(ix.order[a.ID], ix.order[b.ID]))
-	})
-	scored = scored[:min(len(scored), n)]
-	if why != nil {
-		why.Scores = scored
+	scored := make([]ResultScore, 0, len(scores))
+	for id, text := range scores {
+		s := ResultScore{ID: id, Text: text, Profile: ix.profiles[id].similarity(intents, subjects, ix.weights)}
+		s.Total = s.Text + s.Profile
+		k, ok := ix.ranker.column(id)
+		switch {
+		case learned != nil && ok:
+			s.Learned = learned[k]
+			s.Total = ix.ranker.base*s.Total + s.Learned
+		case learned != nil:
+			s.Total *= ix.ranker.base
+			fallthrough
+		default:
+			if s.Total <= 0 {
+				continue
+			}
+		}
+		scored = append(scored, s)
 	}
-	out := make([]Result, len(scored))
-	for i, s := range scored {
-		out[i] = ix.result(ix.sections[s.ID], s.Text+s.Profile)
-	}
-	return out, nil
+	return scored, nil
 }
 
 // followWithChildren puts the sub-sections of a summary answer right after it: after "Key
@@ -509,7 +551,7 @@ func (ix *Index) textSearch(ctx context.Context, e *engine, p plan, size int) ([
 	if hits, ok := e.hits.get(key); ok {
 		return hits, nil
 	}
-	q := p.query(defaultWeights)
+	q := p.query(ix.weights)
 	if q == nil {
 		return nil, nil
 	}

@@ -1,0 +1,164 @@
+package index
+
+import (
+	_ "embed"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A ranker scores the sections of the embedded article for a question with a linear model
+// learned from labelled questions (the evaluation sets that are not kept aside): the words
+// of the question and its pairs of words, what it asks and which subjects it names. It knows
+// what the cue lists do not: that "waiter" asks for What Is An API? and "bottleneck" for
+// performance. Its score is added to the section's text and profile score, weighted by base.
+//
+// The model is learned by TestRanker (index/ranker_test.go), which also checks that the
+// shipped file is what the shipped sets learn.
+type ranker struct {
+	base     float64              // the weight of a section's text and profile score
+	sections []string             // the sections it scores, by ID, in the order of weights
+	weights  map[string][]float64 // by feature name, a weight for each section
+	columns  map[string]int       // section ID → its place in sections
+}
+
+// column returns the place of a section's weights, if the ranker scores it; a nil ranker
+// scores none.
+func (rk *ranker) column(id string) (int, bool) {
+	if rk == nil {
+		return 0, false
+	}
+	k, ok := rk.columns[id]
+	return k, ok
+}
+
+//go:embed ranker.tsv
+var rankerFile string
+
+// A feature is one thing a question says, with its strength.
+type feature struct {
+	name  string
+	value float64
+}
+
+// features are what the ranker weighs in a question: each word's term once ("w api"), the
+// weight of each intent asked ("i define") and of each subject named ("s api"), and a
+// constant ("bias"), which says how likely each section is before the question is read.
+// (Pairs of words in a row were tried, and did no better on questions held out.)
+func (ix *Index) features(r reading) []feature {
+	fs := []feature{{"bias", 1}}
+	seen := make(map[string]bool, len(r.terms))
+	for _, t := range r.terms {
+		if !seen[t] {
+			seen[t] = true
+			fs = append(fs, feature{"w " + t, 1})
+		}
+	}
+	for i, w := range r.intents {
+		if w > 0 {
+			fs = append(fs, feature{"i " + ix.lexicon.intents[i], w})
+		}
+	}
+	for i, w := range r.subjects {
+		if w > 0 {
+			fs = append(fs, feature{"s " + subjectNames[i], w})
+		}
+	}
+	return fs
+}
+
+// subjectNames name the subjects by their index.
+var subjectNames = [subjectCount]string{subjectAPI: "api", subjectIntegration: "integration"}
+
+// scores returns what the ranker adds to each of its sections for a question's features.
+func (rk *ranker) scores(fs []feature) []float64 {
+	out := make([]float64, len(rk.sections))
+	for _, f := range fs {
+		w, ok := rk.weights[f.name]
+		if !ok {
+			continue
+		}
+		for k, x := range w {
+			out[k] += f.value * x
+		}
+	}
+	return out
+}
+
+// parseRanker reads a model as writeTo writes it: comment lines ("#"), then "base<TAB>x",
+// "sections<TAB>id<TAB>id…", and one line a feature: its name, then a weight for each
+// section.
+func parseRanker(text string) (*ranker, error) {
+	rk := &ranker{weights: make(map[string][]float64)}
+	for n, line := range strings.Split(text, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		switch {
+		case f[0] == "base" && len(f) == 2:
+			x, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				return nil, fmt.Errorf("ranker: line %d: %w", n+1, err)
+			}
+			rk.base = x
+		case f[0] == "sections":
+			rk.sections = f[1:]
+			rk.columns = make(map[string]int, len(rk.sections))
+			for k, id := range rk.sections {
+				rk.columns[id] = k
+			}
+		case len(rk.sections) == 0 || len(f) != len(rk.sections)+1:
+			return nil, fmt.Errorf("ranker: line %d: want a feature and %d weights after the sections line", n+1, len(rk.sections))
+		default:
+			w := make([]float64, len(rk.sections))
+			for k, s := range f[1:] {
+				x, err := strconv.ParseFloat(s, 64)
+				if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+					return nil, fmt.Errorf("ranker: line %d: weight %q", n+1, s)
+				}
+				w[k] = x
+			}
+			rk.weights[f[0]] = w
+		}
+	}
+	if rk.base <= 0 || len(rk.sections) == 0 {
+		return nil, fmt.Errorf("ranker: no base weight or no sections")
+	}
+	return rk, nil
+}
+
+// writeTo writes the model as parseRanker reads it, features sorted, each weight to four
+// decimals; a feature whose weights all round to zero is left out.
+func (rk *ranker) writeTo(w io.Writer, comment string) error {
+	var b strings.Builder
+	for line := range strings.Lines(comment) {
+		b.WriteString("# " + line)
+	}
+	fmt.Fprintf(&b, "\nbase\t%g\nsections\t%s\n", rk.base, strings.Join(rk.sections, "\t"))
+	names := make([]string, 0, len(rk.weights))
+	for name := range rk.weights {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		var row strings.Builder
+		zero := true
+		for _, x := range rk.weights[name] {
+			s := strconv.FormatFloat(x, 'f', 4, 64)
+			if s == "-0.0000" {
+				s = "0.0000"
+			}
+			zero = zero && s == "0.0000"
+			row.WriteString("\t" + s)
+		}
+		if !zero {
+			b.WriteString(name + row.String() + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
