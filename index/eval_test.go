@@ -42,18 +42,18 @@ type bar struct {
 
 // bars are the quality bars of each shipped set: "article" was written with the article in
 // view, "dev" in the voice of Slack users and tuned on, "train…" by five other writers on
-// 2026-11-25, and "aside" in the voice of Slack users too, never tuned on. The ranker
+// 2026-11-25, and "aside" and "aside2" by two more, never tuned on. The ranker
 // learns from every set but "aside" (TestRanker): their figures are of questions it has
 // seen, and TestRankerCrossValidation measures it on each writer's set held out.
 var bars = map[string]bar{
-	// Measured on 2026-11-25 with the ranker: top-1 98.0 %, top-3 99.3 %.
+	// Measured on 2026-11-25 with the ranker: top-1 97.4 %, top-3 99.3 %.
 	"article": {top1: 0.95, top3: 0.99, answered: 0.95, none: 1},
 	// Measured on 2026-11-25: top-1 96.0 %, top-3 98.7 %, answered 98.0 %, uncovered
 	// 97.6 %, none 96.7 %. Each bar sits just under, so that a change that costs answers
 	// fails.
 	"dev": {top1: 0.95, top3: 0.98, answered: 0.95, uncovered: 0.95, none: 0.95},
-	// top-1 93.2 %, top-3 96.8 %, answered 95.9 %, uncovered 97.5 %, none 92.0 %.
-	"train": {top1: 0.92, top3: 0.95, answered: 0.94, uncovered: 0.95, none: 0.9},
+	// top-1 93.2 %, top-3 96.8 %, answered 95.9 %, uncovered 97.5 %, none 100 %.
+	"train": {top1: 0.92, top3: 0.95, answered: 0.94, uncovered: 0.95, none: 0.95},
 	// Answerable questions only. top-1 83.1 / 86.5 / 91.2 / 90.4 %; the rest of each is
 	// mostly questions not answered at all (answered 85.4 / 90.4 / 91.2 / 91.5 %).
 	"train-b": {top1: 0.82, top3: 0.85, answered: 0.84},
@@ -64,6 +64,12 @@ var bars = map[string]bar{
 	// 97.0 %; 2026-11-25 with it: top-1 94.1 %, top-3 99.0 %, answered 99.0 %, uncovered
 	// 100 %, none 100 %.
 	"aside": {top1: 0.93, top3: 0.98, answered: 0.95, uncovered: 0.95, none: 0.95},
+	// Written on 2026-11-25 by a writer who saw only the article, in Slack and forum
+	// voices; never tuned on nor learned from, first measured with the ranker: top-1
+	// 87.5 %, top-3 96.7 %, answered 98.3 %, uncovered 96.7 %, none 90.0 % (74.2 % and
+	// 89.2 % without it). After the last cue changes (praise as small talk, other senses of
+	// "integration"): top-1 87.5 %, top-3 95.8 %, answered 97.5 %, none 92.5 %.
+	"aside2": {top1: 0.87, top3: 0.95, answered: 0.95, uncovered: 0.95, none: 0.9},
 }
 
 // TestEval holds the search to the quality bar on each evaluation set.

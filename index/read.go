@@ -18,6 +18,7 @@ const (
 	kindConcept                     // a thing of the domain the knowledge may not cover
 	kindSmallTalk                   // "thanks", "are you a bot"
 	kindProduct                     // a system or a vendor
+	kindElsewhere                   // the knowledge's words in another sense
 	kindFiller                      // fillers.txt: says nothing
 )
 
@@ -94,7 +95,7 @@ func newLexicon(ix *Index, lib knowledge.Library) *lexicon {
 	}
 	kinds := map[knowledge.CueKind]phraseKind{
 		knowledge.Intent: kindIntent, knowledge.Subject: kindSubject, knowledge.SmallTalk: kindSmallTalk,
-		knowledge.Concept: kindConcept, knowledge.Product: kindProduct,
+		knowledge.Concept: kindConcept, knowledge.Product: kindProduct, knowledge.Elsewhere: kindElsewhere,
 	}
 	number := make(map[string]int)
 	for _, c := range lib.Cues {
@@ -177,7 +178,8 @@ func (e *entry) matches(ws, stems []string) bool {
 		if ws[i] == w {
 			continue
 		}
-		if len(ws[i]) < minStemLen || len(w) < minStemLen || stems[i] == "" || stems[i] != e.stems[i] {
+		// "integration" shares its stem with "integral", in another sense.
+		if e.kind == kindElsewhere || len(ws[i]) < minStemLen || len(w) < minStemLen || stems[i] == "" || stems[i] != e.stems[i] {
 			return false
 		}
 	}
@@ -211,6 +213,7 @@ type reading struct {
 	// those said of many things ("connect").
 	strongSubjects int
 	smallTalk      int
+	elsewhere      int // cues of the knowledge's words in another sense ("integral")
 	concepts       []concept
 	products       int // systems and vendors named
 	// cued is what the phrases whose words are set aside count as known words: a phrase
@@ -307,6 +310,8 @@ func (ix *Index) read(question string) reading {
 				}
 			case kindSmallTalk:
 				r.smallTalk++
+			case kindElsewhere:
+				r.elsewhere++
 			case kindConcept:
 				r.concepts = append(r.concepts, concept{typed: strings.Join(ws[m.from:m.to], " "), subject: e.label, words: ws[m.from:m.to]})
 			case kindProduct:

@@ -392,6 +392,9 @@ type plan struct {
 	topical bool
 	// strong weighs what ties the question to the knowledge, against its small talk.
 	strong float64
+	// elsewhere: its words are the knowledge's in another sense, at least as often as it
+	// names a subject ("integration by parts").
+	elsewhere bool
 	// uncovered are the concepts the question names that this knowledge does not cover, as
 	// typed; conceptsNamed their subjects, which the closest sections are about.
 	uncovered     []string
@@ -403,6 +406,9 @@ type plan struct {
 // "best restaurant near me" is not, though the article mentions a restaurant; "is kafka a
 // good api" is.
 func (p plan) confident() bool {
+	if p.elsewhere {
+		return false
+	}
 	return p.known > p.unknown || (p.known > 0 && p.known == p.unknown && p.topical)
 }
 
@@ -437,6 +443,9 @@ func (ix *Index) covers(p plan) bool {
 func (ix *Index) plan(e *engine, r reading) plan {
 	p := plan{phrased: r.phrased, known: r.cued, topical: r.phrases > 0 || r.strongSubjects > 0}
 	p.strong = float64(r.strongSubjects + r.phrases)
+	// "integral" is also read as "integration" (they share a stem): one such word is not
+	// a subject named.
+	p.elsewhere = r.elsewhere > 0 && r.strongSubjects <= r.elsewhere
 	if r.fullIntent {
 		p.strong++
 	}

@@ -50,6 +50,9 @@ func TestSearch(t *testing.T) {
 		// Off topic, or nothing to search: no answer, and not small talk.
 		{"lasagna recipe", index.MatchNone, "", nil, false},
 		{"how do I bake bread", index.MatchNone, "", nil, false},
+		{"how do i do integration by parts", index.MatchNone, "", nil, false},
+		{"definite integral of x squared?", index.MatchNone, "", nil, false},
+		{"is an api integral to an integration?", index.MatchAnswer, "Key Differences Between APIs And Integrations", nil, false},
 		{"the a an of", index.MatchNone, "", nil, false},
 	}
 	for _, tt := range tests {

@@ -26,6 +26,10 @@ const (
 	// Product cues name systems and vendors (Shopify, an ERP): on topic in a question, but
 	// not something to answer about (domain.txt).
 	Product
+	// Elsewhere cues are the words of the knowledge in another sense ("integration by
+	// parts", "integral"): a question that uses one is off topic unless it names a subject
+	// more often (domain.txt).
+	Elsewhere
 )
 
 // A Cue is a phrase of a question that says something about it besides its words.
@@ -74,7 +78,7 @@ func fixedKind(k CueKind) func(string) (CueKind, string, error) {
 }
 
 // domainKind reads the labels of domain.txt: "concept api", "concept integration",
-// "concept" or "product".
+// "concept", "product" or "elsewhere".
 func domainKind(label string) (CueKind, string, error) {
 	kind, subject, _ := strings.Cut(label, " ")
 	switch {
@@ -82,8 +86,10 @@ func domainKind(label string) (CueKind, string, error) {
 		return Concept, subject, nil
 	case kind == "product" && subject == "":
 		return Product, "", nil
+	case kind == "elsewhere" && subject == "":
+		return Elsewhere, "", nil
 	}
-	return 0, "", fmt.Errorf("label %q: want concept, concept api, concept integration or product", label)
+	return 0, "", fmt.Errorf("label %q: want concept, concept api, concept integration, product or elsewhere", label)
 }
 
 // ParseCues reads a cue list: one "label: phrase, phrase, …" a line, where the label may
