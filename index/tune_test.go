@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/apiorint/apiorint/knowledge"
 )
 
 // TestTuneWeights searches a grid of the weights a search combines its evidence with, and
@@ -25,25 +23,13 @@ func TestTuneWeights(t *testing.T) {
 	if slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "aside") }) {
 		t.Fatal("the sets kept aside are never tuned on")
 	}
-	all, err := EvalCases()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix, all := articleIndex(t)
 	var cases []Case
 	for _, c := range all {
 		if slices.Contains(names, c.Set) {
 			cases = append(cases, c)
 		}
 	}
-	lib, err := knowledge.Load(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := New(context.Background(), lib, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
 
 	type result struct {
 		w weights
