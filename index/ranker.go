@@ -3,16 +3,14 @@ package index
 import (
 	_ "embed"
 	"fmt"
-	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 )
 
 // A ranker scores the sections of the embedded article for a question with a linear model
 // learned from labelled questions (the evaluation sets that are not kept aside): the words
-// of the question and its pairs of words, what it asks and which subjects it names. It knows
+// of the question, what it asks and which subjects it names. It knows
 // what the cue lists do not: that "waiter" asks for What Is An API? and "bottleneck" for
 // performance. Its score is added to the section's text and profile score, weighted by base.
 //
@@ -70,9 +68,6 @@ func (ix *Index) features(r reading) []feature {
 	return fs
 }
 
-// subjectNames name the subjects by their index.
-var subjectNames = [subjectCount]string{subjectAPI: "api", subjectIntegration: "integration"}
-
 // scores returns what the ranker adds to each of its sections for a question's features.
 func (rk *ranker) scores(fs []feature) []float64 {
 	out := make([]float64, len(rk.sections))
@@ -88,7 +83,7 @@ func (rk *ranker) scores(fs []feature) []float64 {
 	return out
 }
 
-// parseRanker reads a model as writeTo writes it: comment lines ("#"), then "base<TAB>x",
+// parseRanker reads a model as TestRanker writes it: comment lines ("#"), then "base<TAB>x",
 // "sections<TAB>id<TAB>id…", and one line a feature: its name, then a weight for each
 // section.
 func parseRanker(text string) (*ranker, error) {
@@ -129,36 +124,4 @@ func parseRanker(text string) (*ranker, error) {
 		return nil, fmt.Errorf("ranker: no base weight or no sections")
 	}
 	return rk, nil
-}
-
-// writeTo writes the model as parseRanker reads it, features sorted, each weight to four
-// decimals; a feature whose weights all round to zero is left out.
-func (rk *ranker) writeTo(w io.Writer, comment string) error {
-	var b strings.Builder
-	for line := range strings.Lines(comment) {
-		b.WriteString("# " + line)
-	}
-	fmt.Fprintf(&b, "\nbase\t%g\nsections\t%s\n", rk.base, strings.Join(rk.sections, "\t"))
-	names := make([]string, 0, len(rk.weights))
-	for name := range rk.weights {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		var row strings.Builder
-		zero := true
-		for _, x := range rk.weights[name] {
-			s := strconv.FormatFloat(x, 'f', 4, 64)
-			if s == "-0.0000" {
-				s = "0.0000"
-			}
-			zero = zero && s == "0.0000"
-			row.WriteString("\t" + s)
-		}
-		if !zero {
-			b.WriteString(name + row.String() + "\n")
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

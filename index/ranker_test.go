@@ -5,9 +5,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -335,4 +337,36 @@ func softmax(z []float64) {
 	for k := range z {
 		z[k] /= sum
 	}
+}
+
+// writeTo writes the model as parseRanker reads it, features sorted, each weight to four
+// decimals; a feature whose weights all round to zero is left out.
+func (rk *ranker) writeTo(w io.Writer, comment string) error {
+	var b strings.Builder
+	for line := range strings.Lines(comment) {
+		b.WriteString("# " + line)
+	}
+	fmt.Fprintf(&b, "\nbase\t%g\nsections\t%s\n", rk.base, strings.Join(rk.sections, "\t"))
+	names := make([]string, 0, len(rk.weights))
+	for name := range rk.weights {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		var row strings.Builder
+		zero := true
+		for _, x := range rk.weights[name] {
+			s := strconv.FormatFloat(x, 'f', 4, 64)
+			if s == "-0.0000" {
+				s = "0.0000"
+			}
+			zero = zero && s == "0.0000"
+			row.WriteString("\t" + s)
+		}
+		if !zero {
+			b.WriteString(name + row.String() + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

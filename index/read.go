@@ -194,14 +194,11 @@ const (
 )
 
 func subjectIndex(label string) int {
-	switch label {
-	case "api":
-		return subjectAPI
-	case "integration":
-		return subjectIntegration
-	}
-	return -1
+	return slices.Index(subjectNames[:], label)
 }
+
+// subjectNames name the subjects by their index, as the cue lists label them.
+var subjectNames = [subjectCount]string{subjectAPI: "api", subjectIntegration: "integration"}
 
 // A reading is a question taken apart before any engine looks at it: what it asks, about
 // which subject, its small talk, the things of the domain it names, and the words left to
