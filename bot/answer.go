@@ -22,7 +22,7 @@ type question struct {
 // and recording the question. Help, an empty question and small talk get how to ask and are
 // not recorded: they are not questions about the knowledge.
 func (b *Bot) answer(ctx context.Context, q question, v view) message {
-	text := plainText(q.text)
+	text := PlainText(q.text)
 	if isHelp(text) {
 		b.metrics.answers.WithLabelValues("usage").Inc()
 		return usageMessage(b.search.Topics())

@@ -159,7 +159,7 @@ func (b *Bot) shortcut(cb slack.InteractionCallback) {
 	}
 	q := question{surface: store.SurfaceShortcut, team: cb.Team.ID, channel: cb.Channel.ID, user: cb.User.ID, text: cb.Message.Text}
 	b.queue("shortcut", cb.TriggerID, func(ctx context.Context) error {
-		if plainText(q.text) == "" {
+		if PlainText(q.text) == "" {
 			return b.respond(ctx, responseURL, textMessage("That message has no text for me to read. Try *Ask apiorint* on a message with a question in it."))
 		}
 		return b.respond(ctx, responseURL, b.answer(ctx, q, view{share: true}))

@@ -12,10 +12,10 @@ var slackMarkup = regexp.MustCompile(`<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>`)
 // slackEntities decodes the three entities Slack escapes in message text.
 var slackEntities = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
-// plainText turns message text into what a person reads as the question: mentions,
+// PlainText turns Slack message text into what a person reads as the question: mentions,
 // channels and bare links removed, a link's label kept, the three entities Slack escapes
 // decoded, and runs of white space made one space.
-func plainText(text string) string {
+func PlainText(text string) string {
 	if strings.ContainsAny(text, "<&") {
 		text = slackMarkup.ReplaceAllStringFunc(text, func(m string) string {
 			sub := slackMarkup.FindStringSubmatch(m)

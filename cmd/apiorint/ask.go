@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/apiorint/apiorint/bot"
 	"github.com/apiorint/apiorint/index"
 )
 
@@ -45,11 +46,14 @@ func ask(ctx context.Context, getenv func(string) string, args []string, stdout,
 		ans index.Answer
 		why index.Explanation
 	)
+	// A message pasted from Slack is asked as the bot would ask it, and echoed as typed.
+	plain := bot.PlainText(question)
 	if *explain {
-		ans, why, err = ix.Explain(ctx, question, *n)
+		ans, why, err = ix.Explain(ctx, plain, *n)
 	} else {
-		ans, err = ix.Search(ctx, question, *n)
+		ans, err = ix.Search(ctx, plain, *n)
 	}
+	ans.Query = question
 	if err != nil {
 		return err
 	}
@@ -133,7 +137,7 @@ Slack is not configured: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README.md)
 			}
 			line = l
 		}
-		question := strings.TrimSpace(line)
+		question := bot.PlainText(line)
 		switch strings.ToLower(question) {
 		case "":
 		case "quit", "exit", "q":
