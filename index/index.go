@@ -51,6 +51,7 @@ type Index struct {
 	hash      string
 	weights   weights
 	ranker    *ranker // nil: text and profiles alone
+	gate      *gate   // nil: the rule of confident decides what is about the article
 
 	// article searches the embedded article alone, library everything: a question whose
 	// every word the article knows is the article's to answer, however many other sections
@@ -109,6 +110,9 @@ func New(ctx context.Context, lib knowledge.Library, opts Options) (*Index, erro
 		return nil, err
 	}
 	ix.ranker = rk
+	if ix.gate, err = parseGate(gateFile); err != nil {
+		return nil, err
+	}
 	docs := ix.collect(lib.Sections)
 	if len(docs) == 0 {
 		return nil, errors.New("index: the knowledge has no section with text")

@@ -241,10 +241,11 @@ type concept struct {
 	words   []string
 }
 
-// onTopic reports whether a reading names a subject of the knowledge or a thing of its
-// domain that belongs to one.
+// onTopic reports whether a reading names a subject of the knowledge, by a word that can
+// only mean it, a system or vendor, or a thing of its domain that belongs to one: "connect"
+// is said of monitors too.
 func (r *reading) onTopic() bool {
-	if r.subjects[subjectAPI] > 0 || r.subjects[subjectIntegration] > 0 {
+	if r.strongSubjects > 0 || r.products > 0 {
 		return true
 	}
 	for _, c := range r.concepts {

@@ -109,12 +109,15 @@ type Explanation struct {
 	Words    []string           `json:"words"`    // the words searched for in the text
 	// Known and Unknown weigh the words against each other; Topical says whether something
 	// names what the knowledge is about; SmallTalk counts its small talk.
-	Known     float64       `json:"known"`
-	Unknown   float64       `json:"unknown"`
-	Topical   bool          `json:"topical"`
-	SmallTalk int           `json:"small_talk"`
-	Engine    string        `json:"engine"` // "article" or "library"
-	Scores    []ResultScore `json:"scores"`
+	Known     float64 `json:"known"`
+	Unknown   float64 `json:"unknown"`
+	Topical   bool    `json:"topical"`
+	SmallTalk int     `json:"small_talk"`
+	// Gate is the gate's log-odds that the question is about the article (above zero: it
+	// is), when the gate decides.
+	Gate   *float64      `json:"gate,omitempty"`
+	Engine string        `json:"engine"` // "article" or "library"
+	Scores []ResultScore `json:"scores"`
 }
 
 // A ResultScore is how a section scored: its text match (weighted, at most 1), how well its
@@ -162,7 +165,7 @@ func (ix *Index) search(ctx context.Context, text string, n int, why *Explanatio
 		ans.SmallTalk = true
 		return ans, nil
 	}
-	if !p.confident() {
+	if !ix.about(e, r, p) {
 		return ans, nil
 	}
 	ranked, err := ix.rank(ctx, e, p, r, n, why)
@@ -399,6 +402,20 @@ type plan struct {
 	// typed; conceptsNamed their subjects, which the closest sections are about.
 	uncovered     []string
 	conceptsNamed []string
+}
+
+// about tells whether a question is about the knowledge engine e holds at all: the gate
+// decides for the embedded article, which it learned from; the rule of confident for other
+// knowledge. Words in another sense ("integration by parts") are never about it.
+func (ix *Index) about(e *engine, r reading, p plan) bool {
+	if p.elsewhere {
+		return false
+	}
+	if e != ix.article || ix.gate == nil {
+		return p.confident()
+	}
+	ok, _ := ix.gate.decide(r, p)
+	return ok
 }
 
 // confident tells whether a question is about the knowledge at all: what it says must
@@ -648,5 +665,9 @@ func (why *Explanation) explain(ix *Index, e *engine, r reading, p plan) {
 	why.Engine = "library"
 	if e == ix.article {
 		why.Engine = "article"
+		if ix.gate != nil {
+			_, z := ix.gate.decide(r, p)
+			why.Gate = &z
+		}
 	}
 }

@@ -30,7 +30,7 @@ func TestSearch(t *testing.T) {
 		// operator, and no parse error. (As must-nots, "-scalability" and "-(integration)"
 		// would exclude the very sections these get.)
 		{`title:api +integration -scalability "what" ~ / ?`, index.MatchAnswer, "Scalability And Flexibility", nil, false},
-		{`+middleware -(integration) field:value`, index.MatchAnswer, "Types Of Integrations", nil, false},
+		{`+middleware -(integration) title:types`, index.MatchAnswer, "Types Of Integrations", nil, false},
 		{`scalability~2 AND "flexibility`, index.MatchAnswer, "Scalability And Flexibility", nil, false},
 
 		// On topic, about something the article does not cover: say what, offer the closest.

@@ -80,6 +80,9 @@ func writeExplanation(w io.Writer, why index.Explanation, ix *index.Index) {
 	fmt.Fprintf(w, "\n--- how it was read\nasks:      %v\nnames:     %v\nconcepts:  %v\nsearched:  %v\n",
 		why.Intents, why.Subjects, why.Concepts, why.Words)
 	fmt.Fprintf(w, "evidence:  known %.1f, unknown %.1f, topical %v, small talk %d (%s)\n", why.Known, why.Unknown, why.Topical, why.SmallTalk, why.Engine)
+	if why.Gate != nil {
+		fmt.Fprintf(w, "gate:      %+.2f (above zero: about the article)\n", *why.Gate)
+	}
 	for _, s := range why.Scores {
 		title := s.ID
 		if r, ok := ix.Section(s.ID); ok {
