@@ -41,8 +41,8 @@ type bar struct {
 }
 
 // bars are the quality bars of each shipped set: "article" was written with the article in
-// view, "dev" in the voice of Slack users and tuned on, "train…" by eleven other writers on
-// 2026-11-25, and "aside" and "aside2" by two more, never tuned on. The ranker and the gate
+// view, "dev" in the voice of Slack users and tuned on, "train…" by eleven other writers,
+// and "aside", "aside2" and "aside3" by three more, never tuned on. The ranker and the gate
 // learn from every set but "aside…" (TestRanker, TestGate): their figures are of questions
 // they have seen, and TestRankerCrossValidation and TestGateCrossValidation measure them on
 // each set held out. Each bar sits just under the figure measured (2026-11-25, with the
@@ -78,6 +78,13 @@ var bars = map[string]bar{
 	// 90.0 % (74.2 and 89.2 % without the ranker). With the gate and eleven writers: top-1
 	// 85.8 %, top-3 94.2 %, answered 96.7 %, uncovered 100 %, none 100 %.
 	"aside2": {top1: 0.85, top3: 0.94, answered: 0.95, uncovered: 0.95, none: 0.95},
+	// Written on 2026-11-25 from the same brief as train-f…k by a writer who saw only the
+	// article, kept from the engineers (only counts reported) and measured once, with the
+	// gate and eleven writers: top-1 90.8 %, top-3 94.2 %, MRR 0.924, answered 100 %,
+	// uncovered 96.7 %, none 100 %. The build before the gate: 88.3 / 92.5 %, none 85 %.
+	// Eight of its nine Introduction questions ask whether the two are the same; labelled as
+	// the training sets are (Key Differences accepted too): top-1 95.0 %, top-3 98.3 %.
+	"aside3": {top1: 0.90, top3: 0.94, answered: 0.95, uncovered: 0.95, none: 0.95},
 }
 
 // TestEval holds the search to the quality bar on each evaluation set.
