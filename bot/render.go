@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"slices"
 	"strings"
 	"sync"
@@ -177,7 +178,11 @@ const maxRefQuestion = 150
 // client can send any value with a click, and a forged one must not post text of its
 // choosing to a channel (Share) or pile votes onto a section. The key comes from the bot
 // token, which every replica of the bot has, so any of them can check a ref any other wrote.
-type refSigner struct{ key []byte }
+type refSigner struct {
+	// macs holds HMACs keyed with the signing key, reset and reused: keying one costs more
+	// than signing a ref, and every answer signs several.
+	macs *sync.Pool
+}
 
 // refMACSize is how much of the HMAC a ref carries: 128 bits.
 const refMACSize = 16
@@ -185,13 +190,18 @@ const refMACSize = 16
 func newRefSigner(botToken string) refSigner {
 	mac := hmac.New(sha256.New, []byte(botToken))
 	mac.Write([]byte("apiorint button values"))
-	return refSigner{key: mac.Sum(nil)}
+	key := mac.Sum(nil)
+	return refSigner{macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
 }
 
 func (s refSigner) mac(unsigned []byte) string {
-	m := hmac.New(sha256.New, s.key)
+	m := s.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(unsigned)
-	return hex.EncodeToString(m.Sum(nil)[:refMACSize])
+	var sum [sha256.Size]byte
+	out := hex.EncodeToString(m.Sum(sum[:0])[:refMACSize])
+	s.macs.Put(m)
+	return out
 }
 
 // encode returns the ref as a signed button value, within Slack's limit: written by hand,
