@@ -188,13 +188,7 @@ func solve(a [][]float64) []float64 {
 // TestGate learns the gate from the shipped sets and checks that index/gate.tsv is what
 // they learn. With -update-gate it writes the file.
 func TestGate(t *testing.T) {
-	ix, cases := articleIndex(t)
-	var learnt []Case
-	for _, c := range cases {
-		if learnsFrom(c.Set) {
-			learnt = append(learnt, c)
-		}
-	}
+	ix, learnt := learntCases(t)
 	examples, words := ix.gateExamples(learnt)
 	g := fitGate(examples, gateLambda, gateNoneWeight)
 	g.words = words
@@ -239,13 +233,7 @@ func TestGateCrossValidation(t *testing.T) {
 	if os.Getenv("APIORINT_TUNE") == "" {
 		t.Skip("set APIORINT_TUNE=cv to cross-validate the gate")
 	}
-	ix, cases := articleIndex(t)
-	var learnt []Case
-	for _, c := range cases {
-		if learnsFrom(c.Set) {
-			learnt = append(learnt, c)
-		}
-	}
+	ix, learnt := learntCases(t)
 	all, _ := ix.gateExamples(learnt)
 	for _, lambda := range []float64{1e-1, 1e-2, 1e-3} {
 		for _, noneWeight := range []float64{0.5, 1, 2, 4} {

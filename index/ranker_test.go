@@ -34,13 +34,7 @@ func learnsFrom(set string) bool { return !strings.HasPrefix(set, "aside") }
 // what they learn: a change to the sets, the cues or the article that is not learned again
 // fails here. With -update-ranker it writes the file.
 func TestRanker(t *testing.T) {
-	ix, cases := articleIndex(t)
-	var learnt []Case
-	for _, c := range cases {
-		if learnsFrom(c.Set) {
-			learnt = append(learnt, c)
-		}
-	}
+	ix, learnt := learntCases(t)
 	sections := rankerSections(ix)
 	examples := ix.examples(t, learnt, sections)
 	rk := fit(examples, sections, rankerBase, rankerLambda, rankerRate, rankerEpochs)
@@ -93,14 +87,8 @@ func TestRankerCrossValidation(t *testing.T) {
 	if os.Getenv("APIORINT_TUNE") == "" {
 		t.Skip("set APIORINT_TUNE=cv to cross-validate the ranker")
 	}
-	ix, cases := articleIndex(t)
+	ix, learnt := learntCases(t)
 	sections := rankerSections(ix)
-	var learnt []Case
-	for _, c := range cases {
-		if learnsFrom(c.Set) {
-			learnt = append(learnt, c)
-		}
-	}
 	all := ix.examples(t, learnt, sections)
 	for _, base := range []float64{1, 2, 3} {
 		for _, lambda := range []float64{1e-3, 1e-4} {
@@ -155,6 +143,20 @@ func articleIndex(t *testing.T) (*Index, []Case) {
 		t.Fatal(err)
 	}
 	return ix, cases
+}
+
+// learntCases builds an index of the embedded article and returns it with the cases the
+// ranker and the gate learn from.
+func learntCases(t *testing.T) (*Index, []Case) {
+	t.Helper()
+	ix, cases := articleIndex(t)
+	var learnt []Case
+	for _, c := range cases {
+		if learnsFrom(c.Set) {
+			learnt = append(learnt, c)
+		}
+	}
+	return ix, learnt
 }
 
 // rankerSections are the sections of the article the ranker scores, in their order.
