@@ -18,6 +18,7 @@ import (
 // shipped file is what the shipped sets learn.
 type ranker struct {
 	base     float64              // the weight of a section's text and profile score
+	prefixes []int                // the lengths of the beginnings of words it weighs too
 	sections []string             // the sections it scores, by ID, in the order of weights
 	weights  map[string][]float64 // by feature name, a weight for each section
 	columns  map[string]int       // section ID → its place in sections
@@ -43,16 +44,26 @@ type feature struct {
 }
 
 // features are what the ranker weighs in a question: each word's term once ("w api"), the
-// weight of each intent asked ("i define") and of each subject named ("s api"), and a
-// constant ("bias"), which says how likely each section is before the question is read.
-// (Pairs of words in a row were tried, and did no better on questions held out.)
-func (ix *Index) features(r reading) []feature {
+// beginnings of those terms of each length in prefixes ("p int", "p integ": what
+// "integrate", "integrations" and "integr" share, and a misspelling keeps), the weight of
+// each intent asked ("i define") and of each subject named ("s api"), and a constant
+// ("bias"), which says how likely each section is before the question is read. (Pairs of
+// words in a row were tried, and did no better on questions held out.)
+func (ix *Index) features(r reading, prefixes []int) []feature {
 	fs := []feature{{"bias", 1}}
 	seen := make(map[string]bool, len(r.terms))
+	add := func(name string) {
+		if !seen[name] {
+			seen[name] = true
+			fs = append(fs, feature{name, 1})
+		}
+	}
 	for _, t := range r.terms {
-		if !seen[t] {
-			seen[t] = true
-			fs = append(fs, feature{"w " + t, 1})
+		add("w " + t)
+		for _, n := range prefixes {
+			if len(t) > n {
+				add("p " + t[:n])
+			}
 		}
 	}
 	for i, w := range r.intents {
@@ -84,8 +95,8 @@ func (rk *ranker) scores(fs []feature) []float64 {
 }
 
 // parseRanker reads a model as TestRanker writes it: comment lines ("#"), then "base<TAB>x",
-// "sections<TAB>id<TAB>id…", and one line a feature: its name, then a weight for each
-// section.
+// "prefixes<TAB>n<TAB>n…" (optional), "sections<TAB>id<TAB>id…", and one line a feature: its
+// name, then a weight for each section.
 func parseRanker(text string) (*ranker, error) {
 	rk := &ranker{weights: make(map[string][]float64)}
 	for n, line := range strings.Split(text, "\n") {
@@ -100,6 +111,14 @@ func parseRanker(text string) (*ranker, error) {
 				return nil, fmt.Errorf("ranker: line %d: %w", n+1, err)
 			}
 			rk.base = x
+		case f[0] == "prefixes":
+			for _, x := range f[1:] {
+				k, err := strconv.Atoi(x)
+				if err != nil || k < 1 {
+					return nil, fmt.Errorf("ranker: line %d: prefix length %q", n+1, x)
+				}
+				rk.prefixes = append(rk.prefixes, k)
+			}
 		case f[0] == "sections":
 			rk.sections = f[1:]
 			rk.columns = make(map[string]int, len(rk.sections))

@@ -288,7 +288,7 @@ func (ix *Index) score(ctx context.Context, e *engine, p plan, r reading, n int)
 	// never saw ("rest vs soap?").
 	var learned []float64
 	if rk := ix.ranker; rk != nil && e == ix.article && len(p.uncovered) == 0 {
-		learned = rk.scores(ix.features(r))
+		learned = rk.scores(ix.features(r, rk.prefixes))
 		for _, id := range rk.sections {
 			if _, ok := scores[id]; !ok && e.ids[id] && about == nil {
 				scores[id] = 0
