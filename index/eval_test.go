@@ -42,7 +42,7 @@ type bar struct {
 
 // bars are the quality bars of each shipped set: "article" was written with the article in
 // view, "dev" in the voice of Slack users and tuned on, "train…" by thirteen other writers,
-// and "aside", "aside2" and "aside3" by three more, never tuned on. The ranker and the gate
+// and "aside" to "aside4" by four more, never tuned on. The ranker and the gate
 // learn from every set but "aside…" (TestRanker, TestGate): their figures are of questions
 // they have seen, and TestRankerCrossValidation and TestGateCrossValidation measure them on
 // each set held out. Each bar sits just under the figure measured (2026-11-25, with the
@@ -81,12 +81,20 @@ var bars = map[string]bar{
 	// beginnings: top-1 89.2 %, top-3 95.8 %, answered 96.7 %, uncovered 100 %, none 100 %.
 	"aside2": {top1: 0.88, top3: 0.95, answered: 0.95, uncovered: 0.95, none: 0.95},
 	// Written on 2026-11-25 from the same brief as train-f…k by a writer who saw only the
-	// article, kept from the engineers (only counts reported) and measured once, with the
-	// gate and eleven writers: top-1 90.8 %, top-3 94.2 %, MRR 0.924, answered 100 %,
-	// uncovered 96.7 %, none 100 %. The build before the gate: 88.3 / 92.5 %, none 85 %.
-	// Eight of its nine Introduction questions ask whether the two are the same; labelled as
-	// the training sets are (Key Differences accepted too): top-1 95.0 %, top-3 98.3 %.
-	"aside3": {top1: 0.90, top3: 0.94, answered: 0.95, uncovered: 0.95, none: 0.95},
+	// article, kept from the engineers (only counts reported). First measured after the gate
+	// and eleven writers: top-1 90.8 %, top-3 94.2 %, answered 100 %, uncovered 96.7 %,
+	// none 100 % (the build before the gate: 88.3 / 92.5 %, none 85 %). Measured again with
+	// word beginnings and thirteen writers (nothing chosen on it): top-1 93.3 %, top-3
+	// 95.8 %, MRR 0.946, answered 100 %, uncovered 96.7 %, none 100 %. Eight of its nine
+	// Introduction questions ask whether the two are the same; labelled as the training sets
+	// are (Key Differences accepted too): top-1 96.7 %, top-3 99.2 %.
+	"aside3": {top1: 0.93, top3: 0.95, answered: 0.95, uncovered: 0.95, none: 0.95},
+	// Written on 2026-11-25 by a writer who saw only the article, from a brief with no quota
+	// per section, kept from the engineers and measured once, on the last build: top-1
+	// 95.0 %, top-3 98.3 %, MRR 0.963, answered 100 %, uncovered 30/30, small talk 20/20,
+	// off-topic 20/20. The build before this round's work (257240d): 90.8 / 95.8 %,
+	// uncovered 28/30, off-topic 16/20.
+	"aside4": {top1: 0.94, top3: 0.98, answered: 0.95, uncovered: 0.95, none: 0.95},
 }
 
 // TestEval holds the search to the quality bar on each evaluation set.
