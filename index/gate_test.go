@@ -59,14 +59,12 @@ func (ix *Index) gateExamples(cases []Case) ([]gateExample, wordCounts) {
 			continue
 		}
 		if folds[c.Set] == nil {
-			folds[c.Set] = ptr(sumCounts(bySet, c.Set))
+			folds[c.Set] = sumCounts(bySet, c.Set)
 		}
 		out = append(out, gateExample{set: c.Set, question: c.Question, values: gateValues(r, p, folds[c.Set]), about: c.Class == ClassAnswerable, plan: p})
 	}
-	return out, sumCounts(bySet, "")
+	return out, *sumCounts(bySet, "")
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // count counts the words of a question of a class in wc: answerable in the first count,
 // off-topic and small talk in the second, uncovered in neither.
@@ -88,8 +86,8 @@ func (wc *wordCounts) count(r reading, class string) {
 }
 
 // sumCounts adds up the counts of every set but one ("": none left out).
-func sumCounts(bySet map[string]*wordCounts, except string) wordCounts {
-	sum := wordCounts{used: make(map[string][2]float64)}
+func sumCounts(bySet map[string]*wordCounts, except string) *wordCounts {
+	sum := &wordCounts{used: make(map[string][2]float64)}
 	for set, wc := range bySet {
 		if set == except {
 			continue
